@@ -1,0 +1,1 @@
+return ServerV3.Server.Cli.CommandLine.Run(args);
