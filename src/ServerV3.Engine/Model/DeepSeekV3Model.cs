@@ -1,0 +1,262 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ServerV3.Engine.Config;
+using ServerV3.Engine.Execution;
+using ServerV3.Engine.KvCache;
+using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Runtime;
+using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Gemm;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Rope;
+
+namespace ServerV3.Engine.Model;
+
+/// <summary>
+/// The DeepSeek-V3 forward pass as a sequence of kernel launches over one flattened batch: embed, then per layer
+/// MLA over the paged latent cache and a dense MLP or DeepSeekMoE, then the final norm and lm_head for the rows
+/// that need logits; and the MTP module over the main model's final-normed hidden states.
+/// </summary>
+public sealed class DeepSeekV3Model : IDisposable
+{
+    private readonly KernelSet kernels;
+    private readonly Workspace ws;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> ropeCos;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> ropeSin;
+    private readonly float softmaxScale;
+    private readonly float eps;
+    private readonly int[] hostChosenExperts;
+
+    public DeepSeekV3Model(ComputeDevice device, ModelConfig config, ModelWeights weights, LatentCache cache, ModelShapeOptions options)
+    {
+        Config = config;
+        Weights = weights;
+        Cache = cache;
+        Options = options;
+        kernels = device.Kernels;
+        var accelerator = device.Accelerator;
+        int maxBlocksPerSequence = (config.MaxPositionEmbeddings + cache.BlockSize - 1) / cache.BlockSize;
+        ws = new Workspace(accelerator, config, options, maxBlocksPerSequence);
+        var (cos, sin) = RotaryEmbedding.Tables(config, config.MaxPositionEmbeddings);
+        ropeCos = accelerator.Allocate1D(cos);
+        ropeSin = accelerator.Allocate1D(sin);
+        softmaxScale = (float)RotaryEmbedding.SoftmaxScale(config);
+        eps = (float)config.RmsNormEps;
+        hostChosenExperts = new int[options.MaxTokensPerStep * config.NumExpertsPerTok];
+    }
+
+    public ModelConfig Config { get; }
+    public ModelWeights Weights { get; }
+    public LatentCache Cache { get; }
+    public ModelShapeOptions Options { get; }
+
+    /// <summary>The cache layer of the MTP module (after the main layers).</summary>
+    public int MtpCacheLayer => Config.NumHiddenLayers;
+
+    /// <summary>Runs the main model; returns logits [batch.LogitRows.Length, vocab] (row-major).</summary>
+    public float[] Forward(StepBatch batch, IActivationObserver? observer = null)
+    {
+        int n = Upload(batch);
+        int h = Config.HiddenSize;
+        kernels.Lookup(Weights.Embed, ws.TokenIds.View, Hidden, n, h);
+        Observe(observer, "embed", ws.Hidden, n, h);
+        for (int layer = 0; layer < Weights.Layers.Count; layer++)
+        {
+            RunLayer(Weights.Layers[layer], layer, batch, observer);
+            Observe(observer, $"hidden.{layer}", ws.Hidden, n, h);
+        }
+        kernels.RmsNorm(Hidden, new Rows(ws.Final.View, h), Weights.FinalNorm.View, n, h, eps);
+        Observe(observer, "final_hidden", ws.Final, n, h);
+        return Logits(Weights.LmHead, new Rows(ws.Final.View, h), batch.LogitRows.Length);
+    }
+
+    /// <summary>
+    /// Runs the MTP module: row t combines the main model's final-normed hidden state at row
+    /// <paramref name="hiddenRows"/>[t] of the previous <see cref="Forward"/> with the embedding of batch.TokenIds[t]
+    /// (the token after it), at batch.Positions[t] (the hidden state's position). No masking at position 0
+    /// (the DeepSeek-V3 report's and SGLang's form). Returns logits for batch.LogitRows.
+    /// </summary>
+    public float[] ForwardMtp(StepBatch batch, int[] hiddenRows, IActivationObserver? observer = null)
+    {
+        var mtp = Weights.Mtp ?? throw new InvalidOperationException("the model has no MTP layer");
+        int n = Upload(batch);
+        int h = Config.HiddenSize;
+        if (hiddenRows.Length != n) throw new ArgumentException($"{hiddenRows.Length} hidden rows for {n} tokens", nameof(hiddenRows));
+        ws.SourceRows.View.SubView(0, n).CopyFromCPU(ref hiddenRows[0], n);
+        var concat = new Rows(ws.Concat.View, 2 * h);
+        // Embedding half first, as vLLM and SGLang concatenate for the released weights.
+        kernels.Lookup(mtp.Embed, ws.TokenIds.View, Normed, n, h);
+        kernels.RmsNorm(Normed, concat, mtp.ENorm.View, n, h, eps);
+        kernels.GatherRows(new Rows(ws.Final.View, h), ws.SourceRows.View, new Rows(ws.Gathered.View, h), n, h);
+        kernels.RmsNorm(new Rows(ws.Gathered.View, h), concat.Columns(h), mtp.HNorm.View, n, h, eps);
+        kernels.Linear(mtp.EhProj, 0, concat, Hidden, new LinearShape(n, 2 * h, h, 0));
+        Observe(observer, "mtp.eh_proj", ws.Hidden, n, h);
+        RunLayer(mtp.Layer, MtpCacheLayer, batch, observer);
+        Observe(observer, "mtp.hidden", ws.Hidden, n, h);
+        kernels.RmsNorm(Hidden, new Rows(ws.Final.View, h), mtp.HeadNorm.View, n, h, eps);
+        return Logits(mtp.Head, new Rows(ws.Final.View, h), batch.LogitRows.Length);
+    }
+
+    public void Dispose()
+    {
+        ws.Dispose();
+        ropeCos.Dispose();
+        ropeSin.Dispose();
+    }
+
+    private Rows Hidden => new(ws.Hidden.View, Config.HiddenSize);
+
+    private Rows Normed => new(ws.Normed.View, Config.HiddenSize);
+
+    private RopeTables Rope => new(ropeCos.View, ropeSin.View);
+
+    private int Upload(StepBatch batch)
+    {
+        int n = batch.NumTokens;
+        if (n == 0 || n > Options.MaxTokensPerStep)
+            throw new ArgumentException($"a step has {n} tokens; between 1 and {Options.MaxTokensPerStep} are allowed");
+        if (batch.LogitRows.Length > Options.MaxLogitRows)
+            throw new ArgumentException($"{batch.LogitRows.Length} logit rows; at most {Options.MaxLogitRows} are allowed");
+        if (batch.BlockTables.Length > Options.MaxSequences)
+            throw new ArgumentException($"{batch.BlockTables.Length} sequences; at most {Options.MaxSequences} are allowed");
+        foreach (int id in batch.TokenIds)
+            if ((uint)id >= (uint)Config.VocabSize) throw new ArgumentException($"token id {id} is outside the vocabulary [0, {Config.VocabSize})");
+        for (int t = 0; t < n; t++)
+        {
+            int position = batch.Positions[t];
+            var table = batch.BlockTables[batch.TokenSequence[t]];
+            if ((uint)position >= (uint)Config.MaxPositionEmbeddings || position / Cache.BlockSize >= table.Length)
+                throw new ArgumentException($"position {position} has no cache block (max_position_embeddings {Config.MaxPositionEmbeddings})");
+        }
+        ws.TokenIds.View.SubView(0, n).CopyFromCPU(ref batch.TokenIds[0], n);
+        ws.Positions.View.SubView(0, n).CopyFromCPU(ref batch.Positions[0], n);
+        ws.TokenSequence.View.SubView(0, n).CopyFromCPU(ref batch.TokenSequence[0], n);
+        var tables = new int[batch.BlockTables.Length * ws.MaxBlocksPerSequence];
+        for (int s = 0; s < batch.BlockTables.Length; s++) batch.BlockTables[s].CopyTo(tables, s * ws.MaxBlocksPerSequence);
+        ws.BlockTables.View.SubView(0, tables.Length).CopyFromCPU(ref tables[0], tables.Length);
+        if (batch.LogitRows.Length > 0)
+            ws.LogitRows.View.SubView(0, batch.LogitRows.Length).CopyFromCPU(ref batch.LogitRows[0], batch.LogitRows.Length);
+        return n;
+    }
+
+    private PagedLayout Layout =>
+        new(ws.BlockTables.View, ws.TokenSequence.View, ws.Positions.View, Cache.BlockSize, ws.MaxBlocksPerSequence);
+
+    private void RunLayer(DecoderLayerWeights layer, int cacheLayer, StepBatch batch, IActivationObserver? observer)
+    {
+        int n = batch.NumTokens, h = Config.HiddenSize;
+        kernels.RmsNorm(Hidden, Normed, layer.InputNorm.View, n, h, eps);
+        Attention(layer.Attention, cacheLayer, n);
+        kernels.RmsNorm(Hidden, Normed, layer.PostAttentionNorm.View, n, h, eps);
+        if (layer.Dense is { } dense) Mlp(dense, n);
+        else Moe(layer.Moe!, n, cacheLayer, observer);
+    }
+
+    private void Attention(AttentionWeights a, int cacheLayer, int n)
+    {
+        var c = Config;
+        int h = c.HiddenSize, heads = c.NumAttentionHeads;
+        var query = new Rows(ws.Query.View, heads * c.QkHeadDim);
+        if (a.QA is { } qa)
+        {
+            int rank = c.QLoraRank!.Value;
+            var low = new Rows(ws.QLowRank.View, rank);
+            kernels.Linear(qa, 0, Normed, low, new LinearShape(n, h, rank, 0));
+            kernels.RmsNorm(low, low, a.QANorm!.View, n, rank, eps);
+            kernels.Linear(a.QB!, 0, low, query, new LinearShape(n, rank, heads * c.QkHeadDim, 0));
+        }
+        else
+        {
+            kernels.Linear(a.QProj!, 0, Normed, query, new LinearShape(n, h, heads * c.QkHeadDim, 0));
+        }
+        var kva = new Rows(ws.KvLowRank.View, c.LatentCacheWidth);
+        kernels.Linear(a.KvA, 0, Normed, kva, new LinearShape(n, h, c.LatentCacheWidth, 0));
+        var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
+        var cache = Cache.Layer(cacheLayer);
+        kernels.WriteLatent(kva, a.KvANorm.View, cache, Layout, Rope, shape);
+        kernels.RotateHeads(query, ws.Positions.View, Rope, new RopeShape(n, heads, c.QkHeadDim, c.QkNopeHeadDim, c.QkRopeHeadDim));
+        var absorbed = new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth);
+        kernels.AbsorbQuery(a.KvB, query, absorbed, shape);
+        var latent = new Rows(ws.LatentOut.View, c.KvLoraRank);
+        kernels.Attend(absorbed, cache, Layout, latent, shape);
+        var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
+        kernels.ExpandValues(a.KvB, latent, output, shape);
+        kernels.Linear(a.O, 0, output, Hidden, new LinearShape(n, heads * c.VHeadDim, h, 1));
+    }
+
+    private void Mlp(MlpWeights mlp, int n)
+    {
+        int h = Config.HiddenSize;
+        var act = new Rows(ws.Activation.View, mlp.Intermediate);
+        kernels.GateUp(mlp.Gate, mlp.Up, Normed, act, new LinearShape(n, h, mlp.Intermediate, 0));
+        kernels.Linear(mlp.Down, 0, act, Hidden, new LinearShape(n, mlp.Intermediate, h, 1));
+    }
+
+    private void Moe(MoeWeights moe, int n, int layer, IActivationObserver? observer)
+    {
+        var c = Config;
+        int h = c.HiddenSize, experts = c.NRoutedExperts, k = c.NumExpertsPerTok;
+        var logits = new Rows(ws.RouterLogits.View, experts);
+        kernels.Linear(moe.Router, 0, Normed, logits, new LinearShape(n, h, experts, 0));
+        kernels.Route(logits, moe.CorrectionBias.View, new Rows(ws.RouterScratch.View, experts + c.NGroup),
+            new RouteOutput(ws.ChosenExperts.View, ws.ChosenWeights.View),
+            new RouterShape(n, experts, c.NGroup, c.TopkGroup, k, c.NormTopkProb ? 1 : 0, (float)c.RoutedScalingFactor));
+        int choices = n * k;
+        ws.ChosenExperts.View.SubView(0, choices).CopyToCPU(ref hostChosenExperts[0], choices);
+        UploadAssignments(choices, experts, k);
+        if (observer is not null)
+        {
+            observer.Observe($"routing.{layer}.experts", n, k, hostChosenExperts.Take(choices).Select(e => (float)e).ToArray());
+            Observe(observer, $"routing.{layer}.weights", ws.ChosenWeights, n, k);
+        }
+        var assignments = new ExpertAssignments(ws.ExpertOffsets.View, ws.AssignedTokens.View);
+        var shape = new ExpertShape(experts, h, c.MoeIntermediateSize);
+        var act = new Rows(ws.ExpertActivation.View, c.MoeIntermediateSize);
+        var expertOut = new Rows(ws.ExpertOutput.View, h);
+        kernels.ExpertGateUp(moe.ExpertGate, moe.ExpertUp, Normed, assignments, act, shape);
+        kernels.ExpertDown(moe.ExpertDown, act, assignments, expertOut, shape);
+        if (moe.Shared is { } shared) Mlp(shared, n);
+        kernels.Combine(expertOut, ws.ChoiceSlots.View, ws.ChosenWeights.View, Hidden, new CombineShape(n, h, k));
+    }
+
+    /// <summary>Sorts the (token, choice) pairs by expert: a counting sort into offsets, tokens and each choice's slot.</summary>
+    private void UploadAssignments(int choices, int experts, int k)
+    {
+        var offsets = new int[experts + 1];
+        for (int i = 0; i < choices; i++) offsets[hostChosenExperts[i] + 1]++;
+        for (int e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
+        var next = offsets.ToArray();
+        var tokens = new int[choices];
+        var slots = new int[choices];
+        for (int i = 0; i < choices; i++)
+        {
+            int slot = next[hostChosenExperts[i]]++;
+            tokens[slot] = i / k;
+            slots[i] = slot;
+        }
+        ws.ExpertOffsets.View.SubView(0, experts + 1).CopyFromCPU(ref offsets[0], experts + 1);
+        ws.AssignedTokens.View.SubView(0, choices).CopyFromCPU(ref tokens[0], choices);
+        ws.ChoiceSlots.View.SubView(0, choices).CopyFromCPU(ref slots[0], choices);
+    }
+
+    private float[] Logits(Kernels.Weights.WeightBuffer head, Rows final, int rows)
+    {
+        if (rows == 0) return [];
+        int h = Config.HiddenSize, vocab = Config.VocabSize;
+        var gathered = new Rows(ws.Gathered.View, h);
+        kernels.GatherRows(final, ws.LogitRows.View, gathered, rows, h);
+        kernels.Linear(head, 0, gathered, new Rows(ws.Logits.View, vocab), new LinearShape(rows, h, vocab, 0));
+        var logits = new float[(long)rows * vocab];
+        ws.Logits.View.SubView(0, logits.Length).CopyToCPU(ref logits[0], logits.Length);
+        return logits;
+    }
+
+    private static void Observe(IActivationObserver? observer, string name, MemoryBuffer1D<float, Stride1D.Dense> buffer, int rows, int cols)
+    {
+        if (observer is null) return;
+        var values = new float[rows * cols];
+        buffer.View.SubView(0, values.Length).CopyToCPU(ref values[0], values.Length);
+        observer.Observe(name, rows, cols, values);
+    }
+}

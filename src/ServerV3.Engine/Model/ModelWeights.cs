@@ -1,0 +1,57 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ServerV3.Engine.Config;
+using ServerV3.Engine.ModelLoading;
+using ServerV3.Kernels.Weights;
+
+namespace ServerV3.Engine.Model;
+
+/// <summary>All weights of a DeepSeek-V3 checkpoint on one accelerator.</summary>
+public sealed class ModelWeights : IDisposable
+{
+    public required WeightBuffer Embed { get; init; }
+    public required IReadOnlyList<DecoderLayerWeights> Layers { get; init; }
+    public required MemoryBuffer1D<float, Stride1D.Dense> FinalNorm { get; init; }
+    public required WeightBuffer LmHead { get; init; }
+    public MtpWeights? Mtp { get; private init; }
+
+    /// <param name="progress">Called after each layer with (layers done, layers total).</param>
+    public static ModelWeights Load(WeightLoader loader, ModelConfig c, Action<int, int>? progress = null)
+    {
+        int total = c.NumHiddenLayers + c.NumNextnPredictLayers;
+        var layers = new List<DecoderLayerWeights>();
+        try
+        {
+            var embed = loader.Matrix("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
+            for (int layer = 0; layer < c.NumHiddenLayers; layer++)
+            {
+                layers.Add(DecoderLayerWeights.Load(loader, c, layer));
+                progress?.Invoke(layer + 1, total);
+            }
+            var weights = new ModelWeights
+            {
+                Embed = embed,
+                Layers = layers,
+                FinalNorm = loader.Vector("model.norm.weight", c.HiddenSize),
+                LmHead = loader.Matrix("lm_head.weight", c.VocabSize, c.HiddenSize),
+                Mtp = c.NumNextnPredictLayers > 0 ? MtpWeights.Load(loader, c) : null,
+            };
+            progress?.Invoke(total, total);
+            return weights;
+        }
+        catch
+        {
+            layers.ForEach(l => l.Dispose());
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Embed.Dispose();
+        foreach (var layer in Layers) layer.Dispose();
+        FinalNorm.Dispose();
+        LmHead.Dispose();
+        Mtp?.Dispose();
+    }
+}

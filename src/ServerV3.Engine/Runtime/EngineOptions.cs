@@ -1,0 +1,20 @@
+using ServerV3.Engine.Model;
+
+namespace ServerV3.Engine.Runtime;
+
+/// <summary>Options of every command that runs the engine.</summary>
+public sealed record EngineOptions
+{
+    public DeviceKind Device { get; init; } = DeviceKind.Auto;
+
+    /// <summary>CPU accelerator worker threads; 0 means one per core.</summary>
+    public int CpuThreads { get; init; }
+
+    /// <summary>Tokens per latent-cache block.</summary>
+    public int BlockSize { get; init; } = 64;
+
+    /// <summary>Bytes of latent cache to allocate (all layers, MTP included).</summary>
+    public long KvCacheMemory { get; init; } = 256L << 20;
+
+    public ModelShapeOptions Shape { get; init; } = new();
+}

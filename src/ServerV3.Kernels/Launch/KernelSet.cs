@@ -1,0 +1,119 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ServerV3.Kernels.Activation;
+using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Embedding;
+using ServerV3.Kernels.Gemm;
+using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Norm;
+using ServerV3.Kernels.Rope;
+using ServerV3.Kernels.Weights;
+
+namespace ServerV3.Kernels.Launch;
+
+/// <summary>
+/// Every kernel, compiled once for one accelerator, with the launch shape for that accelerator: on the CPU
+/// one thread per core and group size 1 (the CPU accelerator runs each simulated thread as an OS thread, and
+/// big groups cost barriers); on a GPU one thread per work item in groups of 128.
+/// </summary>
+public sealed class KernelSet : IDisposable
+{
+    private const int GpuGroupSize = 128;
+
+    private readonly FormatKernels[] formats;
+    private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
+    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, RopeShape> rotateHeads;
+    private readonly Action<KernelConfig, Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape> writeLatent;
+    private readonly Action<KernelConfig, Rows, ArrayView<float>, PagedLayout, Rows, MlaShape> attend;
+    private readonly Action<KernelConfig, Rows, ArrayView<float>, Rows, RouteOutput, RouterShape> route;
+    private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
+    private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
+
+    public KernelSet(Accelerator accelerator)
+    {
+        Accelerator = accelerator;
+        Workers = accelerator is CPUAccelerator cpu ? cpu.NumMultiprocessors : 0;
+        fp8DecodeTable = accelerator.Allocate1D(Fp8E4M3.DecodeTable());
+        formats = new FormatKernels[3];
+        formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32());
+        formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16());
+        formats[(int)WeightFormat.Fp8Block] = new FormatKernels<Fp8BlockMatrix>(accelerator, w => w.AsFp8());
+        rmsNorm = accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
+        rotateHeads = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, RopeShape>(RopeKernels.RotateHeads);
+        writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
+        attend = accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(MlaKernels.Attend);
+        route = accelerator.LoadStreamKernel<Rows, ArrayView<float>, Rows, RouteOutput, RouterShape>(MoeKernels.Route);
+        combine = accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
+        gatherRows = accelerator.LoadStreamKernel<Rows, ArrayView<int>, Rows, int, int>(EmbeddingKernels.GatherRows);
+    }
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Threads per launch on the CPU accelerator (one per core); 0 on a GPU.</summary>
+    public int Workers { get; }
+
+    /// <summary>Number of kernel launches so far (the benchmark reports launches per step).</summary>
+    public long Launches { get; private set; }
+
+    public ArrayView<float> Fp8DecodeTable => fp8DecodeTable.View;
+
+    public void Linear(WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
+        Formats(w).Linear(Config(shape.OutFeatures), w, matrix, x, y, shape);
+
+    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape) =>
+        SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, shape);
+
+    public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape) =>
+        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads), kvB, q, qAbs, shape);
+
+    public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape) =>
+        Formats(kvB).ExpandValues(Config(shape.Heads * shape.Value), kvB, latent, o, shape);
+
+    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape) =>
+        SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, shape);
+
+    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape) =>
+        Formats(down).ExpertDown(Config(shape.Hidden), down, act, assignments, output, shape);
+
+    public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim) =>
+        Formats(table).Lookup(Config(tokens), table, ids, output, tokens, dim);
+
+    public void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps) =>
+        rmsNorm(Config(tokens), x, y, weight, tokens, dim, eps);
+
+    public void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape) =>
+        rotateHeads(Config(shape.Tokens * shape.Heads), x, positions, tables, shape);
+
+    public void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape) =>
+        writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
+
+    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape) =>
+        attend(Config(shape.Tokens * shape.Heads), qAbs, cache, layout, latentOut, shape);
+
+    public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape) =>
+        route(Config(shape.Tokens), logits, bias, scratch, output, shape);
+
+    public void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
+        combine(Config(shape.Tokens), expertOutput, choiceSlots, weights, hidden, shape);
+
+    public void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim) =>
+        gatherRows(Config(rows), input, rowIndices, output, rows, dim);
+
+    public void Dispose() => fp8DecodeTable.Dispose();
+
+    private FormatKernels Formats(WeightBuffer w) => formats[(int)w.Format];
+
+    private FormatKernels SameFormat(WeightBuffer a, WeightBuffer b) =>
+        a.Format == b.Format ? Formats(a) : throw new ArgumentException($"paired weights differ in format: {a.Format} and {b.Format}");
+
+    private KernelConfig Config(int items)
+    {
+        Launches++;
+        items = Math.Max(items, 1);
+        return Workers > 0
+            ? new KernelConfig(Math.Min(items, Workers), 1)
+            : new KernelConfig((items + GpuGroupSize - 1) / GpuGroupSize, GpuGroupSize);
+    }
+}

@@ -1,0 +1,158 @@
+using ILGPU;
+using ServerV3.Kernels.Activation;
+using ServerV3.Kernels.Gemm;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Weights;
+
+namespace ServerV3.Kernels.Moe;
+
+/// <summary>
+/// DeepSeekMoE routed experts. Routing is noaux_tc (sigmoid scores; biased scores choose the groups and the
+/// experts; the unbiased scores of the chosen experts are the weights). The expert MLPs run as grouped GEMMs over
+/// assignments sorted by expert: assignment a (token AssignedTokens[a]) belongs to expert e when
+/// ExpertOffsets[e] &lt;= a &lt; ExpertOffsets[e + 1].
+/// </summary>
+public static class MoeKernels
+{
+    /// <summary>
+    /// Chooses each token's experts from its gate logits. scratch holds [tokens, experts + groups] floats.
+    /// Chosen experts come out in descending biased score.
+    /// </summary>
+    public static void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
+    {
+        int end = WorkRange.End(shape.Tokens);
+        int perGroup = shape.Experts / shape.Groups;
+        for (int t = WorkRange.Start(shape.Tokens); t < end; t++)
+        {
+            for (int e = 0; e < shape.Experts; e++) scratch[t, e] = Sigmoid(logits[t, e]) + bias[e];
+            // Group score: the sum of the two largest biased scores in the group.
+            for (int g = 0; g < shape.Groups; g++)
+            {
+                float first = float.NegativeInfinity, second = float.NegativeInfinity;
+                for (int e = g * perGroup; e < (g + 1) * perGroup; e++)
+                {
+                    float v = scratch[t, e];
+                    if (v > first) { second = first; first = v; }
+                    else if (v > second) second = v;
+                }
+                scratch[t, shape.Experts + g] = perGroup > 1 ? first + second : first;
+            }
+            // Keep the best groups (marked +inf), mask every expert of the others.
+            for (int k = 0; k < shape.TopKGroups; k++)
+            {
+                int best = ArgMax(scratch, t, shape.Experts, shape.Experts + shape.Groups, float.PositiveInfinity);
+                scratch[t, best] = float.PositiveInfinity;
+            }
+            for (int g = 0; g < shape.Groups; g++)
+            {
+                if (scratch[t, shape.Experts + g] == float.PositiveInfinity) continue;
+                for (int e = g * perGroup; e < (g + 1) * perGroup; e++) scratch[t, e] = float.NegativeInfinity;
+            }
+            float weightSum = 0;
+            for (int k = 0; k < shape.TopK; k++)
+            {
+                int expert = ArgMax(scratch, t, 0, shape.Experts, float.NegativeInfinity);
+                scratch[t, expert] = float.NegativeInfinity;
+                float weight = Sigmoid(logits[t, expert]);
+                output.Experts[(long)t * shape.TopK + k] = expert;
+                output.Weights[(long)t * shape.TopK + k] = weight;
+                weightSum += weight;
+            }
+            float scale = shape.NormalizeTopK != 0 ? shape.ScalingFactor / weightSum : shape.ScalingFactor;
+            for (int k = 0; k < shape.TopK; k++) output.Weights[(long)t * shape.TopK + k] *= scale;
+        }
+    }
+
+    /// <summary>The index in [begin, end) of the first maximum, ignoring entries equal to <paramref name="skip"/>.</summary>
+    private static int ArgMax(Rows values, int t, int begin, int end, float skip)
+    {
+        int best = -1;
+        float bestValue = 0;
+        for (int i = begin; i < end; i++)
+        {
+            float v = values[t, i];
+            if (v == skip) continue;
+            if (best < 0 || v > bestValue)
+            {
+                best = i;
+                bestValue = v;
+            }
+        }
+        return best;
+    }
+
+    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    /// <summary>act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e.</summary>
+    public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int end = WorkRange.End(shape.Intermediate);
+        for (int row = WorkRange.Start(shape.Intermediate); row < end; row++)
+        {
+            for (int e = 0; e < shape.Experts; e++)
+            {
+                for (int a = assignments.Offsets[e]; a < assignments.Offsets[e + 1]; a++)
+                {
+                    int token = assignments.Tokens[a];
+                    float g = LinearKernels.Dot(gate, e, row, x, token, shape.Hidden);
+                    float u = LinearKernels.Dot(up, e, row, x, token, shape.Hidden);
+                    act[a, row] = SwiGluKernels.Silu(g) * u;
+                }
+            }
+        }
+    }
+
+    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e.</summary>
+    public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int end = WorkRange.End(shape.Hidden);
+        for (int row = WorkRange.Start(shape.Hidden); row < end; row++)
+        {
+            for (int e = 0; e < shape.Experts; e++)
+            {
+                for (int a = assignments.Offsets[e]; a < assignments.Offsets[e + 1]; a++)
+                    output[a, row] = LinearKernels.Dot(down, e, row, act, a, shape.Intermediate);
+            }
+        }
+    }
+
+    /// <summary>h[t] += Σ_k weight[t, k] * out[slot of (t, k)], summed in k order.</summary>
+    public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
+    {
+        int end = WorkRange.End(shape.Tokens);
+        for (int t = WorkRange.Start(shape.Tokens); t < end; t++)
+        {
+            for (int c = 0; c < shape.Hidden; c++)
+            {
+                float sum = 0;
+                for (int k = 0; k < shape.TopK; k++)
+                {
+                    long choice = (long)t * shape.TopK + k;
+                    sum += weights[choice] * expertOutput[choiceSlots[choice], c];
+                }
+                hidden[t, c] += sum;
+            }
+        }
+    }
+}
+
+public readonly struct RouteOutput(ArrayView<int> experts, ArrayView<float> weights)
+{
+    public ArrayView<int> Experts { get; } = experts;
+    public ArrayView<float> Weights { get; } = weights;
+}
+
+public readonly struct ExpertAssignments(ArrayView<int> offsets, ArrayView<int> tokens)
+{
+    public ArrayView<int> Offsets { get; } = offsets;
+    public ArrayView<int> Tokens { get; } = tokens;
+}
+
+public readonly record struct RouterShape(
+    int Tokens, int Experts, int Groups, int TopKGroups, int TopK, int NormalizeTopK, float ScalingFactor);
+
+public readonly record struct ExpertShape(int Experts, int Hidden, int Intermediate);
+
+public readonly record struct CombineShape(int Tokens, int Hidden, int TopK);

@@ -1,0 +1,35 @@
+using ServerV3.Engine.Runtime;
+
+namespace ServerV3.Engine.Tests;
+
+/// <summary>The golden models loaded once on the CPU accelerator and shared by the tests of a collection.</summary>
+public sealed class GoldenModels : IDisposable
+{
+    private readonly Dictionary<string, (LoadedModel Model, GoldenData Golden)> models = [];
+    private readonly Lock sync = new();
+
+    public (LoadedModel Model, GoldenData Golden) Get(string name)
+    {
+        lock (sync)
+        {
+            if (!models.TryGetValue(name, out var entry))
+            {
+                var golden = new GoldenData(name);
+                entry = (LoadedModel.Load(golden.ModelDirectory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = 16L << 20 }), golden);
+                models[name] = entry;
+            }
+            return entry;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (model, _) in models.Values) model.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GoldenModelsCollection : ICollectionFixture<GoldenModels>
+{
+    public const string Name = "golden models";
+}
