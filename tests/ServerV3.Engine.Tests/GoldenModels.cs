@@ -1,4 +1,5 @@
 using ServerV3.Engine.Runtime;
+using ServerV3.Tests;
 
 namespace ServerV3.Engine.Tests;
 

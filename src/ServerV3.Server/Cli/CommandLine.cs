@@ -1,11 +1,39 @@
+using System.CommandLine;
+using ServerV3.Engine.Config;
+using ServerV3.Engine.ModelLoading;
+
 namespace ServerV3.Server.Cli;
 
-/// <summary>The `serverv3` verbs. Misuse exits with code 2.</summary>
+/// <summary>The `serverv3` verbs. Misuse (bad arguments, unreadable or invalid input files) exits with code 2.</summary>
 public static class CommandLine
 {
-    public static int Run(string[] args)
+    public const int UsageExitCode = 2;
+
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
-        Console.Error.WriteLine("usage: serverv3 <logits|make-model|bench> ...");
-        return args.Length == 0 ? 2 : 2;
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var root = new RootCommand("ServerV3: an OpenAI-compatible inference server for DeepSeek-V3-architecture models")
+        {
+            LogitsCommand.Create(output),
+            MakeModelCommand.Create(output),
+            BenchCommand.Create(output),
+        };
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var parseError in result.Errors) error.WriteLine($"serverv3: {parseError.Message}");
+            error.WriteLine("Run 'serverv3 --help' for usage.");
+            return UsageExitCode;
+        }
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is UsageException or ModelLoadException or ModelConfigException)
+        {
+            error.WriteLine($"serverv3: {e.Message}");
+            return UsageExitCode;
+        }
     }
 }

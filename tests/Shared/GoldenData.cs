@@ -1,7 +1,7 @@
 using ServerV3.Engine.ModelLoading;
 using ServerV3.Tests;
 
-namespace ServerV3.Engine.Tests;
+namespace ServerV3.Tests;
 
 /// <summary>The reference outputs of a golden model (golden.safetensors), read into memory.</summary>
 public sealed class GoldenData
