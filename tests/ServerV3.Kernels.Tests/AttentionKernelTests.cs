@@ -1,0 +1,122 @@
+using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Rope;
+using ServerV3.Kernels.Weights;
+using ServerV3.Tests;
+
+namespace ServerV3.Kernels.Tests;
+
+/// <summary>RoPE, the latent-cache write, absorbed-query MLA over block tables, and the value expansion.</summary>
+[Collection(KernelDeviceCollection.Name)]
+public sealed class AttentionKernelTests(KernelTestDevice device)
+{
+    private const double Tolerance = 1e-5;
+    private const int Heads = 3, Nope = 8, RopeDim = 4, Value = 6, Latent = 10, Width = Latent + RopeDim, BlockSize = 4;
+    private static readonly double[] InverseFrequencies = [1.0, 0.1];
+
+    [Fact]
+    public void RotateHeadsRotatesInterleavedPairsOfEveryHead()
+    {
+        var random = new Random(10);
+        const int tokens = 5, headStride = Nope + RopeDim;
+        var x = KernelTestDevice.RandomValues(random, tokens * Heads * headStride);
+        int[] positions = [0, 3, 9, 1, 15];
+        var tables = Reference.RopeTables(InverseFrequencies, 16);
+        var view = device.Upload(x.ToArray());
+
+        device.Kernels.RotateHeads(new Rows(view, Heads * headStride), device.Upload(positions),
+            new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF)), new RopeShape(tokens, Heads, headStride, Nope, RopeDim));
+
+        var expected = x.ToArray();
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < Heads; h++)
+            {
+                int at = t * Heads * headStride + h * headStride + Nope;
+                Reference.Rotate(x.AsSpan(at, RopeDim), positions[t], InverseFrequencies).CopyTo(expected, at);
+            }
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(view), expected) < Tolerance);
+    }
+
+    [Fact]
+    public void PagedAttentionOverMixedSequencesMatchesDenseCausalAttention()
+    {
+        var random = new Random(11);
+        // Sequence 0 prefills positions 0..4, sequence 1 positions 0..7, in one flattened batch.
+        int[] tokenSequence = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
+        int[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7];
+        int[][] blockTables = [[5, 2], [0, 7]];
+        int tokens = positions.Length;
+        var kva = KernelTestDevice.RandomValues(random, tokens * Width);
+        var norm = KernelTestDevice.RandomValues(random, Latent);
+        var qAbs = KernelTestDevice.RandomValues(random, tokens * Heads * Width);
+        var tables = Reference.RopeTables(InverseFrequencies, 16);
+        var cache = device.Poisoned(8 * BlockSize * Width);
+        var output = device.Poisoned(tokens * Heads * Latent);
+        var layout = new PagedLayout(device.Upload(blockTables.SelectMany(b => b).ToArray()), device.Upload(tokenSequence), device.Upload(positions), BlockSize, 2);
+        var rope = new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF));
+        var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 0.3f, 1e-6f);
+
+        device.Kernels.WriteLatent(new Rows(device.Upload(kva), Width), device.Upload(norm), cache, layout, rope, shape);
+        device.Kernels.Attend(new Rows(device.Upload(qAbs), Width), cache, layout, new Rows(output, Latent), shape);
+
+        // Reference: each token's cache entry, then softmax attention over its own sequence's earlier positions.
+        var keys = Enumerable.Range(0, tokens).Select(t =>
+            Reference.RmsNorm(kva.AsSpan(t * Width, Latent), norm, 1e-6f)
+                .Concat(Reference.Rotate(kva.AsSpan(t * Width + Latent, RopeDim), positions[t], InverseFrequencies)).ToArray()).ToArray();
+        var cached = KernelTestDevice.Download(cache);
+        for (int t = 0; t < tokens; t++)
+        {
+            int slot = blockTables[tokenSequence[t]][positions[t] / BlockSize] * BlockSize + positions[t] % BlockSize;
+            Assert.True(RelativeError.L2(cached.AsSpan(slot * Width, Width), keys[t]) < Tolerance);
+        }
+        var expected = new float[tokens * Heads * Latent];
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < Heads; h++)
+            {
+                var query = qAbs.AsSpan((t * Heads + h) * Width, Width).ToArray();
+                var visible = Enumerable.Range(0, tokens).Where(s => tokenSequence[s] == tokenSequence[t] && positions[s] <= positions[t]).ToArray();
+                var scores = visible.Select(s => 0.3 * Reference.Dot(query, keys[s])).ToArray();
+                double max = scores.Max();
+                var weights = scores.Select(v => Math.Exp(v - max)).ToArray();
+                double total = weights.Sum();
+                for (int c = 0; c < Latent; c++)
+                    expected[(t * Heads + h) * Latent + c] = (float)visible.Select((s, i) => weights[i] / total * keys[s][c]).Sum();
+            }
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.Fp8Block)]
+    public void AbsorbedQueryAndValueExpansionUseTheKvBSlices(WeightFormat format)
+    {
+        var random = new Random(12);
+        const int tokens = 4, kvHead = Nope + Value, qHead = Nope + RopeDim;
+        var (kvB, w) = device.RandomWeights(random, format, 1, Heads * kvHead, Latent);
+        var q = KernelTestDevice.RandomValues(random, tokens * Heads * qHead);
+        var latent = KernelTestDevice.RandomValues(random, tokens * Heads * Latent);
+        var absorbed = device.Poisoned(tokens * Heads * Width);
+        var values = device.Poisoned(tokens * Heads * Value);
+        var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 1, 1e-6f);
+
+        device.Kernels.AbsorbQuery(kvB, new Rows(device.Upload(q), Heads * qHead), new Rows(absorbed, Width), shape);
+        device.Kernels.ExpandValues(kvB, new Rows(device.Upload(latent), Latent), new Rows(values, Heads * Value), shape);
+
+        var expectedAbsorbed = new float[tokens * Heads * Width];
+        var expectedValues = new float[tokens * Heads * Value];
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < Heads; h++)
+            {
+                int item = t * Heads + h;
+                for (int c = 0; c < Latent; c++)
+                    expectedAbsorbed[item * Width + c] = (float)Enumerable.Range(0, Nope)
+                        .Sum(d => (double)q[t * Heads * qHead + h * qHead + d] * w[(h * kvHead + d) * Latent + c]);
+                for (int r = 0; r < RopeDim; r++) expectedAbsorbed[item * Width + Latent + r] = q[t * Heads * qHead + h * qHead + Nope + r];
+                for (int j = 0; j < Value; j++)
+                    expectedValues[t * Heads * Value + h * Value + j] =
+                        Reference.Dot(w.AsSpan((h * kvHead + Nope + j) * Latent, Latent), latent.AsSpan(item * Latent, Latent));
+            }
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(absorbed), expectedAbsorbed) < Tolerance);
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(values), expectedValues) < Tolerance);
+    }
+}

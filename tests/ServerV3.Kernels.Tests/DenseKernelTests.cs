@@ -1,0 +1,120 @@
+using ServerV3.Kernels.Gemm;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Weights;
+using ServerV3.Tests;
+
+namespace ServerV3.Kernels.Tests;
+
+/// <summary>Linear, fused SwiGLU, RMSNorm, embedding lookup and row gathering against the C# references.</summary>
+[Collection(KernelDeviceCollection.Name)]
+public sealed class DenseKernelTests(KernelTestDevice device)
+{
+    private const double Tolerance = 1e-5;
+
+    [Theory]
+    [InlineData(WeightFormat.F32)]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.Fp8Block)]
+    public void LinearMatchesReferenceForEveryFormat(WeightFormat format)
+    {
+        var random = new Random(1);
+        const int rows = 200, cols = 300, tokens = 5, stride = 310, offset = 7;
+        var (weights, values) = device.RandomWeights(random, format, 2, rows, cols);
+        var x = KernelTestDevice.RandomValues(random, tokens * cols);
+        var strided = new float[tokens * stride + offset];
+        for (int t = 0; t < tokens; t++) x.AsSpan(t * cols, cols).CopyTo(strided.AsSpan(offset + t * stride));
+        var output = device.Poisoned(tokens * rows);
+
+        device.Kernels.Linear(weights, 1, new Rows(device.Upload(strided), stride, offset), new Rows(output, rows), new LinearShape(tokens, cols, rows, 0));
+
+        var expected = Reference.MatMul(values.AsSpan(rows * cols), rows, cols, x, tokens);
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Fact]
+    public void LinearAccumulatesIntoTheOutput()
+    {
+        var random = new Random(2);
+        const int rows = 64, cols = 48, tokens = 3;
+        var (weights, values) = device.RandomWeights(random, WeightFormat.Bf16, 1, rows, cols);
+        var x = KernelTestDevice.RandomValues(random, tokens * cols);
+        var residual = KernelTestDevice.RandomValues(random, tokens * rows);
+        var output = device.Upload(residual.ToArray());
+
+        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(output, rows), new LinearShape(tokens, cols, rows, 1));
+
+        var expected = Reference.MatMul(values, rows, cols, x, tokens).Select((v, i) => v + residual[i]).ToArray();
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Fact]
+    public void ARowsResultDoesNotDependOnTheOtherRowsOfTheBatch()
+    {
+        var random = new Random(3);
+        const int rows = 96, cols = 128;
+        var (weights, _) = device.RandomWeights(random, WeightFormat.Bf16, 1, rows, cols);
+        var x = KernelTestDevice.RandomValues(random, 16 * cols);
+        var alone = device.Poisoned(rows);
+        var batched = device.Poisoned(16 * rows);
+
+        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x.AsSpan(5 * cols, cols).ToArray()), cols), new Rows(alone, rows), new LinearShape(1, cols, rows, 0));
+        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(batched, rows), new LinearShape(16, cols, rows, 0));
+
+        Assert.Equal(KernelTestDevice.Download(alone), KernelTestDevice.Download(batched).AsSpan(5 * rows, rows).ToArray());
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.Fp8Block)]
+    public void GateUpIsSiluOfGateTimesUp(WeightFormat format)
+    {
+        var random = new Random(4);
+        const int rows = 130, cols = 140, tokens = 4;
+        var (gate, gateValues) = device.RandomWeights(random, format, 1, rows, cols);
+        var (up, upValues) = device.RandomWeights(random, format, 1, rows, cols);
+        var x = KernelTestDevice.RandomValues(random, tokens * cols);
+        var output = device.Poisoned(tokens * rows);
+
+        device.Kernels.GateUp(gate, up, new Rows(device.Upload(x), cols), new Rows(output, rows), new LinearShape(tokens, cols, rows, 0));
+
+        var g = Reference.MatMul(gateValues, rows, cols, x, tokens);
+        var u = Reference.MatMul(upValues, rows, cols, x, tokens);
+        var expected = g.Select((v, i) => Reference.Silu(v) * u[i]).ToArray();
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Fact]
+    public void RmsNormNormalisesEachRow()
+    {
+        var random = new Random(5);
+        const int tokens = 7, dim = 96;
+        var x = KernelTestDevice.RandomValues(random, tokens * dim, 3);
+        var weight = KernelTestDevice.RandomValues(random, dim);
+        var output = device.Poisoned(tokens * dim);
+
+        device.Kernels.RmsNorm(new Rows(device.Upload(x), dim), new Rows(output, dim), device.Upload(weight), tokens, dim, 1e-6f);
+
+        var expected = Enumerable.Range(0, tokens).SelectMany(t => Reference.RmsNorm(x.AsSpan(t * dim, dim), weight, 1e-6f)).ToArray();
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.F32)]
+    public void LookupAndGatherCopyRows(WeightFormat format)
+    {
+        var random = new Random(6);
+        const int vocab = 50, dim = 24;
+        var (table, values) = device.RandomWeights(random, format, 1, vocab, dim);
+        int[] ids = [3, 49, 0, 3];
+        var embedded = device.Poisoned(ids.Length * dim);
+        var gathered = device.Poisoned(2 * dim);
+
+        device.Kernels.Lookup(table, device.Upload(ids), new Rows(embedded, dim), ids.Length, dim);
+        device.Kernels.GatherRows(new Rows(embedded, dim), device.Upload(new[] { 1, 3 }), new Rows(gathered, dim), 2, dim);
+
+        var expected = ids.SelectMany(id => values.AsSpan(id * dim, dim).ToArray()).ToArray();
+        Assert.Equal(expected, KernelTestDevice.Download(embedded));
+        Assert.Equal(expected.AsSpan(dim, dim).ToArray().Concat(expected.AsSpan(3 * dim, dim).ToArray()), KernelTestDevice.Download(gathered));
+    }
+}

@@ -1,0 +1,96 @@
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Weights;
+using ServerV3.Tests;
+
+namespace ServerV3.Kernels.Tests;
+
+/// <summary>noaux_tc routing and the grouped expert GEMMs with their combine.</summary>
+[Collection(KernelDeviceCollection.Name)]
+public sealed class MoeKernelTests(KernelTestDevice device)
+{
+    [Theory]
+    [InlineData(16, 4, 2, 4, true)]
+    [InlineData(8, 2, 1, 2, true)]
+    [InlineData(12, 1, 1, 3, false)]
+    public void RouteChoosesBiasedGroupsAndExpertsAndWeighsByUnbiasedScores(int experts, int groups, int topGroups, int topK, bool normalize)
+    {
+        var random = new Random(20 + experts);
+        const int tokens = 9;
+        const float scaling = 2.5f;
+        var logits = KernelTestDevice.RandomValues(random, tokens * experts, 3);
+        var bias = KernelTestDevice.RandomValues(random, experts, 0.5f);
+        var chosen = device.Upload(new int[tokens * topK]);
+        var weights = device.Poisoned(tokens * topK);
+
+        device.Kernels.Route(new Rows(device.Upload(logits), experts), device.Upload(bias), new Rows(device.Poisoned(tokens * (experts + groups)), experts + groups),
+            new RouteOutput(chosen, weights), new RouterShape(tokens, experts, groups, topGroups, topK, normalize ? 1 : 0, scaling));
+
+        var actualExperts = KernelTestDevice.Download(chosen);
+        var actualWeights = KernelTestDevice.Download(weights);
+        int perGroup = experts / groups;
+        for (int t = 0; t < tokens; t++)
+        {
+            var scores = Enumerable.Range(0, experts).Select(e => Reference.Sigmoid(logits[t * experts + e])).ToArray();
+            var biased = scores.Select((s, e) => (double)s + bias[e]).ToArray();
+            var keptGroups = Enumerable.Range(0, groups)
+                .OrderByDescending(g => biased.Skip(g * perGroup).Take(perGroup).OrderDescending().Take(Math.Min(2, perGroup)).Sum()).Take(topGroups).ToHashSet();
+            var expected = Enumerable.Range(0, experts).Where(e => keptGroups.Contains(e / perGroup)).OrderByDescending(e => biased[e]).Take(topK).ToArray();
+            Assert.Equal(expected, actualExperts.AsSpan(t * topK, topK).ToArray());
+            double sum = expected.Sum(e => (double)scores[e]);
+            var expectedWeights = expected.Select(e => (float)(scores[e] * scaling / (normalize ? sum : 1))).ToArray();
+            Assert.True(RelativeError.L2(actualWeights.AsSpan(t * topK, topK), expectedWeights) < 1e-6);
+        }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.Fp8Block)]
+    public void GroupedExpertsAndCombineMatchAPerTokenReference(WeightFormat format)
+    {
+        var random = new Random(30);
+        const int experts = 4, hidden = 40, width = 24, tokens = 5, topK = 2;
+        var (gate, gateValues) = device.RandomWeights(random, format, experts, width, hidden);
+        var (up, upValues) = device.RandomWeights(random, format, experts, width, hidden);
+        var (down, downValues) = device.RandomWeights(random, format, experts, hidden, width);
+        var x = KernelTestDevice.RandomValues(random, tokens * hidden);
+        var residual = KernelTestDevice.RandomValues(random, tokens * hidden);
+        int[] choices = [2, 0, 1, 2, 2, 3, 0, 1, 3, 2];
+        var choiceWeights = KernelTestDevice.RandomValues(random, tokens * topK);
+        // Counting sort of the choices by expert.
+        var offsets = new int[experts + 1];
+        foreach (int e in choices) offsets[e + 1]++;
+        for (int e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
+        var next = offsets.ToArray();
+        var assignedTokens = new int[choices.Length];
+        var slots = new int[choices.Length];
+        for (int i = 0; i < choices.Length; i++)
+        {
+            slots[i] = next[choices[i]]++;
+            assignedTokens[slots[i]] = i / topK;
+        }
+        var assignments = new ExpertAssignments(device.Upload(offsets), device.Upload(assignedTokens));
+        var act = device.Poisoned(choices.Length * width);
+        var expertOut = device.Poisoned(choices.Length * hidden);
+        var hiddenState = device.Upload(residual.ToArray());
+        var shape = new ExpertShape(experts, hidden, width);
+
+        device.Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), shape);
+        device.Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape);
+        device.Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
+
+        var expected = residual.ToArray();
+        for (int t = 0; t < tokens; t++)
+            for (int k = 0; k < topK; k++)
+            {
+                int e = choices[t * topK + k];
+                var xt = x.AsSpan(t * hidden, hidden);
+                var g = Reference.MatMul(gateValues.AsSpan(e * width * hidden, width * hidden), width, hidden, xt, 1);
+                var u = Reference.MatMul(upValues.AsSpan(e * width * hidden, width * hidden), width, hidden, xt, 1);
+                var a = g.Select((v, i) => Reference.Silu(v) * u[i]).ToArray();
+                var y = Reference.MatMul(downValues.AsSpan(e * hidden * width, hidden * width), hidden, width, a, 1);
+                for (int c = 0; c < hidden; c++) expected[t * hidden + c] += choiceWeights[t * topK + k] * y[c];
+            }
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(hiddenState), expected) < 1e-5);
+    }
+}
