@@ -27,6 +27,9 @@ public sealed class SequenceSession : IDisposable
 
     public int CapacityTokens { get; }
 
+    /// <summary>The sequence's cache blocks (for callers that batch several sessions into one step).</summary>
+    public int[] BlockTable => blockTable;
+
     public IReadOnlyList<int> Tokens => tokens;
 
     /// <summary>

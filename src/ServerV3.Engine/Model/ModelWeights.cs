@@ -46,6 +46,28 @@ public sealed class ModelWeights : IDisposable
         }
     }
 
+    /// <summary>
+    /// Weight bytes one decoded token reads from the main model: every attention and dense weight, the router, the
+    /// shared experts and num_experts_per_tok routed experts per MoE layer, lm_head, and one embedding row.
+    /// This over the memory bandwidth is the batch-1 decode floor.
+    /// </summary>
+    public long ActiveBytesPerToken(ModelConfig config)
+    {
+        long bytes = Embed.Bytes / config.VocabSize + LmHead.Bytes;
+        foreach (var layer in Layers)
+        {
+            var a = layer.Attention;
+            bytes += new[] { a.QA, a.QB, a.QProj, a.KvA, a.KvB, a.O }.Sum(w => w?.Bytes ?? 0);
+            if (layer.Dense is { } dense) bytes += dense.Gate.Bytes + dense.Up.Bytes + dense.Down.Bytes;
+            if (layer.Moe is { } moe)
+            {
+                bytes += moe.Router.Bytes + (moe.ExpertGate.Bytes + moe.ExpertUp.Bytes + moe.ExpertDown.Bytes) / config.NRoutedExperts * config.NumExpertsPerTok;
+                if (moe.Shared is { } shared) bytes += shared.Gate.Bytes + shared.Up.Bytes + shared.Down.Bytes;
+            }
+        }
+        return bytes;
+    }
+
     public void Dispose()
     {
         Embed.Dispose();

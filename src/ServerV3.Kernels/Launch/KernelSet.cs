@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -59,49 +60,106 @@ public sealed class KernelSet : IDisposable
 
     public ArrayView<float> Fp8DecodeTable => fp8DecodeTable.View;
 
-    public void Linear(WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
+    public void Linear(WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape)
+    {
+        using var timer = Measure("linear");
         Formats(w).Linear(Config(shape.OutFeatures), w, matrix, x, y, shape);
+    }
 
-    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape) =>
+    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape)
+    {
+        using var timer = Measure("gateUp");
         SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, shape);
+    }
 
-    public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape) =>
+    public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
+    {
+        using var timer = Measure("absorbQuery");
         Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads), kvB, q, qAbs, shape);
+    }
 
-    public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape) =>
+    public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape)
+    {
+        using var timer = Measure("expandValues");
         Formats(kvB).ExpandValues(Config(shape.Heads * shape.Value), kvB, latent, o, shape);
+    }
 
-    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape) =>
+    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
+    {
+        using var timer = Measure("expertGateUp");
         SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, shape);
+    }
 
-    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape) =>
+    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+    {
+        using var timer = Measure("expertDown");
         Formats(down).ExpertDown(Config(shape.Hidden), down, act, assignments, output, shape);
+    }
 
-    public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim) =>
+    public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim)
+    {
+        using var timer = Measure("lookup");
         Formats(table).Lookup(Config(tokens), table, ids, output, tokens, dim);
+    }
 
-    public void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps) =>
+    public void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps)
+    {
+        using var timer = Measure("rmsNorm");
         rmsNorm(Config(tokens), x, y, weight, tokens, dim, eps);
+    }
 
-    public void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape) =>
+    public void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape)
+    {
+        using var timer = Measure("rotateHeads");
         rotateHeads(Config(shape.Tokens * shape.Heads), x, positions, tables, shape);
+    }
 
-    public void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape) =>
+    public void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape)
+    {
+        using var timer = Measure("writeLatent");
         writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
+    }
 
-    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape) =>
+    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape)
+    {
+        using var timer = Measure("attend");
         attend(Config(shape.Tokens * shape.Heads), qAbs, cache, layout, latentOut, shape);
+    }
 
-    public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape) =>
+    public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
+    {
+        using var timer = Measure("route");
         route(Config(shape.Tokens), logits, bias, scratch, output, shape);
+    }
 
-    public void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
+    public void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
+    {
+        using var timer = Measure("combine");
         combine(Config(shape.Tokens), expertOutput, choiceSlots, weights, hidden, shape);
+    }
 
-    public void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim) =>
+    public void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim)
+    {
+        using var timer = Measure("gatherRows");
         gatherRows(Config(rows), input, rowIndices, output, rows, dim);
+    }
+
+    /// <summary>When set, every launch is synchronised and timed into this profile.</summary>
+    public KernelProfile? Profile { get; set; }
 
     public void Dispose() => fp8DecodeTable.Dispose();
+
+    private LaunchTimer Measure(string kernel) => new(this, kernel, Profile is null ? 0 : Stopwatch.GetTimestamp());
+
+    private readonly struct LaunchTimer(KernelSet set, string kernel, long start) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (start == 0 || set.Profile is not { } profile) return;
+            set.Accelerator.Synchronize();
+            profile.Add(kernel, Stopwatch.GetTimestamp() - start);
+        }
+    }
 
     private FormatKernels Formats(WeightBuffer w) => formats[(int)w.Format];
 

@@ -1,14 +1,50 @@
 using System.CommandLine;
+using System.Text.Json;
+using ServerV3.Engine.Runtime;
+using ServerV3.Server.Benchmarking;
 
 namespace ServerV3.Server.Cli;
 
-/// <summary>`serverv3 bench`: prefill and decode throughput (see Benchmarking/).</summary>
+/// <summary>`serverv3 bench`: prefill and decode throughput, per-kernel shares, and the bandwidth floor of decode.</summary>
 public static class BenchCommand
 {
     public static Command Create(TextWriter output)
     {
-        var command = new Command("bench", "Measure prefill and decode throughput");
-        command.SetAction(_ => { output.WriteLine("bench: not yet"); return 0; });
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model directory (Hugging Face format)", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Sequences decoding together", DefaultValueFactory = _ => 1 };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per sequence", DefaultValueFactory = _ => 128 };
+        var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens decoded per sequence", DefaultValueFactory = _ => 32 };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file" };
+        var engine = new EngineOptionSet();
+        var command = new Command("bench", "Measure prefill and decode throughput") { model, batch, promptTokens, genTokens, json };
+        engine.AddTo(command);
+        command.SetAction(result =>
+        {
+            int b = Positive(result.GetValue(batch), "--batch"), p = Positive(result.GetValue(promptTokens), "--prompt-tokens");
+            int g = Positive(result.GetValue(genTokens), "--gen-tokens");
+            var options = engine.Bind(result, maxSequences: b);
+            var directory = result.GetValue(model)!;
+            using var loaded = LoadedModel.Load(directory.FullName, options);
+            int threads = loaded.Device.Kernels.Workers > 0 ? loaded.Device.Kernels.Workers : Environment.ProcessorCount;
+            double bandwidth = MemoryBandwidth.TriadBytesPerSecond(threads);
+            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth);
+            Print(report, output);
+            if (result.GetValue(json) is { } file)
+                File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
         return command;
+    }
+
+    private static int Positive(int value, string name) => value > 0 ? value : throw new UsageException($"{name} must be positive, got {value}");
+
+    private static void Print(BenchReport r, TextWriter output)
+    {
+        output.WriteLine($"model {r.Model} on {r.Device}: batch {r.Batch}, prompt {r.PromptTokens}, generate {r.GenTokens}");
+        output.WriteLine($"prefill  {r.PrefillTokensPerSecond,10:F1} tokens/s");
+        output.WriteLine($"decode   {r.DecodeTokensPerSecond,10:F1} tokens/s ({r.DecodeStepMilliseconds:F1} ms/step, {r.LaunchesPerDecodeStep:F0} launches/step)");
+        output.WriteLine($"floor    {r.DecodeFloorTokensPerSecond,10:F1} tokens/s at batch 1 ({r.WeightBytesPerToken / 1e6:F1} MB of weights per token, triad {r.TriadBandwidthGBPerSecond:F1} GB/s)");
+        output.WriteLine("decode kernel shares: " + string.Join(", ", r.DecodeKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
+        output.WriteLine("prefill kernel shares: " + string.Join(", ", r.PrefillKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
     }
 }

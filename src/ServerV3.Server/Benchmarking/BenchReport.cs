@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace ServerV3.Server.Benchmarking;
+
+/// <summary>What `serverv3 bench` measured, written as JSON with --json.</summary>
+public sealed record BenchReport
+{
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("device")] public required string Device { get; init; }
+    [JsonPropertyName("batch")] public required int Batch { get; init; }
+    [JsonPropertyName("prompt_tokens")] public required int PromptTokens { get; init; }
+    [JsonPropertyName("gen_tokens")] public required int GenTokens { get; init; }
+    [JsonPropertyName("prefill_tokens_per_s")] public required double PrefillTokensPerSecond { get; init; }
+    [JsonPropertyName("decode_tokens_per_s")] public required double DecodeTokensPerSecond { get; init; }
+    [JsonPropertyName("decode_step_ms")] public required double DecodeStepMilliseconds { get; init; }
+    [JsonPropertyName("launches_per_decode_step")] public required double LaunchesPerDecodeStep { get; init; }
+    [JsonPropertyName("weight_bytes_per_token")] public required long WeightBytesPerToken { get; init; }
+    [JsonPropertyName("triad_bandwidth_gb_per_s")] public required double TriadBandwidthGBPerSecond { get; init; }
+    /// <summary>Batch-1 decode ceiling: memory bandwidth ÷ weight bytes read per token.</summary>
+    [JsonPropertyName("decode_floor_tokens_per_s")] public required double DecodeFloorTokensPerSecond { get; init; }
+    /// <summary>Share of profiled decode kernel time per kernel.</summary>
+    [JsonPropertyName("decode_kernel_shares")] public required IReadOnlyDictionary<string, double> DecodeKernelShares { get; init; }
+    [JsonPropertyName("prefill_kernel_shares")] public required IReadOnlyDictionary<string, double> PrefillKernelShares { get; init; }
+}

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using ServerV3.Engine.Execution;
+using ServerV3.Engine.Runtime;
+using ServerV3.Kernels.Launch;
+
+namespace ServerV3.Server.Benchmarking;
+
+/// <summary>
+/// Prefill throughput (each of B prompts of P random tokens as batched forwards) and decode throughput (B sequences
+/// decoding greedily together, one batched forward per step), with per-kernel time shares from a profiled pass.
+/// </summary>
+public sealed class ThroughputBenchmark(LoadedModel model, int batch, int promptTokens, int genTokens, int seed = 0)
+{
+    public BenchReport Run(string modelName, double bandwidthBytesPerSecond)
+    {
+        var kernels = model.Device.Kernels;
+        var random = new Random(seed);
+        var prompts = Enumerable.Range(0, batch)
+            .Select(_ => Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.Config.VocabSize)).ToArray()).ToArray();
+        var sessions = prompts.Select(_ => new SequenceSession(model, promptTokens + genTokens + 1)).ToArray();
+        try
+        {
+            // Warm-up: JIT and first-touch of every kernel and buffer, on a throwaway sequence.
+            using (var warm = new SequenceSession(model, 8)) warm.Append([1, 2, 3, 4], withMtp: false);
+
+            var prefillProfile = new KernelProfile();
+            long start = Stopwatch.GetTimestamp();
+            var lastTokens = new int[batch];
+            for (int s = 0; s < batch; s++)
+            {
+                kernels.Profile = s == 0 ? prefillProfile : null;
+                var (logits, _) = sessions[s].Append(prompts[s], withMtp: false);
+                lastTokens[s] = SequenceSession.ArgMax(logits.AsSpan(logits.Length - model.Config.VocabSize));
+            }
+            kernels.Profile = null;
+            double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+            var decodeProfile = new KernelProfile();
+            long launchesBefore = kernels.Launches;
+            var decode = Stopwatch.StartNew();
+            for (int step = 0; step < genTokens; step++)
+            {
+                // The last step is profiled (synchronised per launch); the others are timed plainly.
+                kernels.Profile = step == genTokens - 1 ? decodeProfile : null;
+                var logits = model.Model.Forward(DecodeBatch(sessions, lastTokens, promptTokens + step));
+                for (int s = 0; s < batch; s++)
+                    lastTokens[s] = SequenceSession.ArgMax(logits.AsSpan(s * model.Config.VocabSize, model.Config.VocabSize));
+            }
+            kernels.Profile = null;
+            double decodeSeconds = decode.Elapsed.TotalSeconds;
+            long bytesPerToken = model.Weights.ActiveBytesPerToken(model.Config);
+            return new BenchReport
+            {
+                Model = modelName,
+                Device = model.Device.Name,
+                Batch = batch,
+                PromptTokens = promptTokens,
+                GenTokens = genTokens,
+                PrefillTokensPerSecond = batch * promptTokens / prefillSeconds,
+                DecodeTokensPerSecond = batch * genTokens / decodeSeconds,
+                DecodeStepMilliseconds = decodeSeconds * 1000 / genTokens,
+                LaunchesPerDecodeStep = (double)(kernels.Launches - launchesBefore) / genTokens,
+                WeightBytesPerToken = bytesPerToken,
+                TriadBandwidthGBPerSecond = bandwidthBytesPerSecond / 1e9,
+                DecodeFloorTokensPerSecond = bandwidthBytesPerSecond / bytesPerToken,
+                DecodeKernelShares = Shares(decodeProfile),
+                PrefillKernelShares = Shares(prefillProfile),
+            };
+        }
+        finally
+        {
+            foreach (var session in sessions) session.Dispose();
+        }
+    }
+
+    /// <summary>One decode step: each sequence's last token at the next position, all in one forward.</summary>
+    private static StepBatch DecodeBatch(SequenceSession[] sessions, int[] lastTokens, int position) => new(
+        lastTokens.ToArray(),
+        Enumerable.Repeat(position, sessions.Length).ToArray(),
+        Enumerable.Range(0, sessions.Length).ToArray(),
+        sessions.Select(s => s.BlockTable).ToArray(),
+        Enumerable.Range(0, sessions.Length).ToArray());
+
+    private static Dictionary<string, double> Shares(KernelProfile profile)
+    {
+        double total = profile.Total.TotalSeconds;
+        return profile.Kernels.OrderByDescending(k => k.Value.Time)
+            .ToDictionary(k => k.Key, k => Math.Round(k.Value.Time.TotalSeconds / total, 4));
+    }
+}
