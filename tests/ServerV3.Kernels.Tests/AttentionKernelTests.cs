@@ -7,9 +7,24 @@ using ServerV3.Tests;
 namespace ServerV3.Kernels.Tests;
 
 /// <summary>RoPE, the latent-cache write, absorbed-query MLA over block tables, and the value expansion.</summary>
-[Collection(KernelDeviceCollection.Name)]
-public sealed class AttentionKernelTests(KernelTestDevice device)
+public abstract class AttentionKernelTests(KernelTestDevice device)
 {
+    protected abstract KernelSet Kernels { get; }
+
+    private protected KernelTestDevice Device => device;
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class CpuBodies(KernelTestDevice device) : AttentionKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Cpu;
+    }
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class PortableBodies(KernelTestDevice device) : AttentionKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Portable;
+    }
+
     private const double Tolerance = 1e-5;
     private const int Heads = 3, Nope = 8, RopeDim = 4, Value = 6, Latent = 10, Width = Latent + RopeDim, BlockSize = 4;
     private static readonly double[] InverseFrequencies = [1.0, 0.1];
@@ -24,7 +39,7 @@ public sealed class AttentionKernelTests(KernelTestDevice device)
         var tables = Reference.RopeTables(InverseFrequencies, 16);
         var view = device.Upload(x.ToArray());
 
-        device.Kernels.RotateHeads(new Rows(view, Heads * headStride), device.Upload(positions),
+        Kernels.RotateHeads(new Rows(view, Heads * headStride), device.Upload(positions),
             new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF)), new RopeShape(tokens, Heads, headStride, Nope, RopeDim));
 
         var expected = x.ToArray();
@@ -56,8 +71,8 @@ public sealed class AttentionKernelTests(KernelTestDevice device)
         var rope = new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF));
         var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 0.3f, 1e-6f);
 
-        device.Kernels.WriteLatent(new Rows(device.Upload(kva), Width), device.Upload(norm), cache, layout, rope, shape);
-        device.Kernels.Attend(new Rows(device.Upload(qAbs), Width), cache, layout, new Rows(output, Latent), shape);
+        Kernels.WriteLatent(new Rows(device.Upload(kva), Width), device.Upload(norm), cache, layout, rope, shape);
+        Kernels.Attend(new Rows(device.Upload(qAbs), Width), cache, layout, new Rows(output, Latent), shape);
 
         // Reference: each token's cache entry, then softmax attention over its own sequence's earlier positions.
         var keys = Enumerable.Range(0, tokens).Select(t =>
@@ -99,8 +114,8 @@ public sealed class AttentionKernelTests(KernelTestDevice device)
         var values = device.Poisoned(tokens * Heads * Value);
         var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 1, 1e-6f);
 
-        device.Kernels.AbsorbQuery(kvB, new Rows(device.Upload(q), Heads * qHead), new Rows(absorbed, Width), shape);
-        device.Kernels.ExpandValues(kvB, new Rows(device.Upload(latent), Latent), new Rows(values, Heads * Value), shape);
+        Kernels.AbsorbQuery(kvB, new Rows(device.Upload(q), Heads * qHead), new Rows(absorbed, Width), shape);
+        Kernels.ExpandValues(kvB, new Rows(device.Upload(latent), Latent), new Rows(values, Heads * Value), shape);
 
         var expectedAbsorbed = new float[tokens * Heads * Width];
         var expectedValues = new float[tokens * Heads * Value];

@@ -6,9 +6,24 @@ using ServerV3.Tests;
 namespace ServerV3.Kernels.Tests;
 
 /// <summary>Linear, fused SwiGLU, RMSNorm, embedding lookup and row gathering against the C# references.</summary>
-[Collection(KernelDeviceCollection.Name)]
-public sealed class DenseKernelTests(KernelTestDevice device)
+public abstract class DenseKernelTests(KernelTestDevice device)
 {
+    protected abstract KernelSet Kernels { get; }
+
+    private protected KernelTestDevice Device => device;
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class CpuBodies(KernelTestDevice device) : DenseKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Cpu;
+    }
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class PortableBodies(KernelTestDevice device) : DenseKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Portable;
+    }
+
     private const double Tolerance = 1e-5;
 
     [Theory]
@@ -25,7 +40,7 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         for (int t = 0; t < tokens; t++) x.AsSpan(t * cols, cols).CopyTo(strided.AsSpan(offset + t * stride));
         var output = device.Poisoned(tokens * rows);
 
-        device.Kernels.Linear(weights, 1, new Rows(device.Upload(strided), stride, offset), new Rows(output, rows), new LinearShape(tokens, cols, rows, 0));
+        Kernels.Linear(weights, 1, new Rows(device.Upload(strided), stride, offset), new Rows(output, rows), new LinearShape(tokens, cols, rows, 0));
 
         var expected = Reference.MatMul(values.AsSpan(rows * cols), rows, cols, x, tokens);
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
@@ -41,7 +56,7 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         var residual = KernelTestDevice.RandomValues(random, tokens * rows);
         var output = device.Upload(residual.ToArray());
 
-        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(output, rows), new LinearShape(tokens, cols, rows, 1));
+        Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(output, rows), new LinearShape(tokens, cols, rows, 1));
 
         var expected = Reference.MatMul(values, rows, cols, x, tokens).Select((v, i) => v + residual[i]).ToArray();
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
@@ -57,8 +72,8 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         var alone = device.Poisoned(rows);
         var batched = device.Poisoned(16 * rows);
 
-        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x.AsSpan(5 * cols, cols).ToArray()), cols), new Rows(alone, rows), new LinearShape(1, cols, rows, 0));
-        device.Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(batched, rows), new LinearShape(16, cols, rows, 0));
+        Kernels.Linear(weights, 0, new Rows(device.Upload(x.AsSpan(5 * cols, cols).ToArray()), cols), new Rows(alone, rows), new LinearShape(1, cols, rows, 0));
+        Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(batched, rows), new LinearShape(16, cols, rows, 0));
 
         Assert.Equal(KernelTestDevice.Download(alone), KernelTestDevice.Download(batched).AsSpan(5 * rows, rows).ToArray());
     }
@@ -75,7 +90,7 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         var x = KernelTestDevice.RandomValues(random, tokens * cols);
         var output = device.Poisoned(tokens * rows);
 
-        device.Kernels.GateUp(gate, up, new Rows(device.Upload(x), cols), new Rows(output, rows), new LinearShape(tokens, cols, rows, 0));
+        Kernels.GateUp(gate, up, new Rows(device.Upload(x), cols), new Rows(output, rows), new Rows(device.Poisoned(tokens * rows), rows), new LinearShape(tokens, cols, rows, 0));
 
         var g = Reference.MatMul(gateValues, rows, cols, x, tokens);
         var u = Reference.MatMul(upValues, rows, cols, x, tokens);
@@ -92,7 +107,7 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         var weight = KernelTestDevice.RandomValues(random, dim);
         var output = device.Poisoned(tokens * dim);
 
-        device.Kernels.RmsNorm(new Rows(device.Upload(x), dim), new Rows(output, dim), device.Upload(weight), tokens, dim, 1e-6f);
+        Kernels.RmsNorm(new Rows(device.Upload(x), dim), new Rows(output, dim), device.Upload(weight), tokens, dim, 1e-6f);
 
         var expected = Enumerable.Range(0, tokens).SelectMany(t => Reference.RmsNorm(x.AsSpan(t * dim, dim), weight, 1e-6f)).ToArray();
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
@@ -110,8 +125,8 @@ public sealed class DenseKernelTests(KernelTestDevice device)
         var embedded = device.Poisoned(ids.Length * dim);
         var gathered = device.Poisoned(2 * dim);
 
-        device.Kernels.Lookup(table, device.Upload(ids), new Rows(embedded, dim), ids.Length, dim);
-        device.Kernels.GatherRows(new Rows(embedded, dim), device.Upload(new[] { 1, 3 }), new Rows(gathered, dim), 2, dim);
+        Kernels.Lookup(table, device.Upload(ids), new Rows(embedded, dim), ids.Length, dim);
+        Kernels.GatherRows(new Rows(embedded, dim), device.Upload(new[] { 1, 3 }), new Rows(gathered, dim), 2, dim);
 
         var expected = ids.SelectMany(id => values.AsSpan(id * dim, dim).ToArray()).ToArray();
         Assert.Equal(expected, KernelTestDevice.Download(embedded));

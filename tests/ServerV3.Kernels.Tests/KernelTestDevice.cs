@@ -18,11 +18,17 @@ public sealed class KernelTestDevice : IDisposable
         var device = new CPUDevice(32, 2, 2);
         context = Context.Create(b => b.CPU(device).EnableAlgorithms());
         Accelerator = device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel);
-        Kernels = new KernelSet(Accelerator);
+        Cpu = new KernelSet(Accelerator);
+        Portable = new KernelSet(Accelerator, portableBodies: true);
     }
 
     public Accelerator Accelerator { get; }
-    public KernelSet Kernels { get; }
+
+    /// <summary>The CPU SIMD bodies (what the engine runs on the CPU accelerator).</summary>
+    public KernelSet Cpu { get; }
+
+    /// <summary>The portable bodies (what CUDA compiles), run on the CPU accelerator.</summary>
+    public KernelSet Portable { get; }
 
     public ArrayView<T> Upload<T>(T[] values) where T : unmanaged
     {
@@ -44,7 +50,7 @@ public sealed class KernelTestDevice : IDisposable
     /// <summary>A random weight stack in the given format, and its exact fp32 values for the reference.</summary>
     public (WeightBuffer Buffer, float[] Values) RandomWeights(Random random, WeightFormat format, int count, int rows, int cols)
     {
-        var weights = new WeightBuffer(Accelerator, format, count, rows, cols, Kernels.Fp8DecodeTable);
+        var weights = new WeightBuffer(Accelerator, format, count, rows, cols, Cpu.Fp8DecodeTable);
         buffers.Add(weights);
         var values = new float[(long)count * rows * cols];
         for (int m = 0; m < count; m++)
@@ -89,7 +95,8 @@ public sealed class KernelTestDevice : IDisposable
     public void Dispose()
     {
         buffers.ForEach(b => b.Dispose());
-        Kernels.Dispose();
+        Cpu.Dispose();
+        Portable.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

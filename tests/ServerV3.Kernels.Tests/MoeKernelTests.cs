@@ -6,9 +6,24 @@ using ServerV3.Tests;
 namespace ServerV3.Kernels.Tests;
 
 /// <summary>noaux_tc routing and the grouped expert GEMMs with their combine.</summary>
-[Collection(KernelDeviceCollection.Name)]
-public sealed class MoeKernelTests(KernelTestDevice device)
+public abstract class MoeKernelTests(KernelTestDevice device)
 {
+    protected abstract KernelSet Kernels { get; }
+
+    private protected KernelTestDevice Device => device;
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class CpuBodies(KernelTestDevice device) : MoeKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Cpu;
+    }
+
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class PortableBodies(KernelTestDevice device) : MoeKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.Portable;
+    }
+
     [Theory]
     [InlineData(16, 4, 2, 4, true)]
     [InlineData(8, 2, 1, 2, true)]
@@ -23,7 +38,7 @@ public sealed class MoeKernelTests(KernelTestDevice device)
         var chosen = device.Upload(new int[tokens * topK]);
         var weights = device.Poisoned(tokens * topK);
 
-        device.Kernels.Route(new Rows(device.Upload(logits), experts), device.Upload(bias), new Rows(device.Poisoned(tokens * (experts + groups)), experts + groups),
+        Kernels.Route(new Rows(device.Upload(logits), experts), device.Upload(bias), new Rows(device.Poisoned(tokens * (experts + groups)), experts + groups),
             new RouteOutput(chosen, weights), new RouterShape(tokens, experts, groups, topGroups, topK, normalize ? 1 : 0, scaling));
 
         var actualExperts = KernelTestDevice.Download(chosen);
@@ -75,9 +90,9 @@ public sealed class MoeKernelTests(KernelTestDevice device)
         var hiddenState = device.Upload(residual.ToArray());
         var shape = new ExpertShape(experts, hidden, width);
 
-        device.Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), shape);
-        device.Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape);
-        device.Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
+        Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape);
+        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape);
+        Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
 
         var expected = residual.ToArray();
         for (int t = 0; t < tokens; t++)

@@ -189,7 +189,7 @@ public sealed class DeepSeekV3Model : IDisposable
     {
         int h = Config.HiddenSize;
         var act = new Rows(ws.Activation.View, mlp.Intermediate);
-        kernels.GateUp(mlp.Gate, mlp.Up, Normed, act, new LinearShape(n, h, mlp.Intermediate, 0));
+        kernels.GateUp(mlp.Gate, mlp.Up, Normed, act, new Rows(ws.ActivationScratch.View, mlp.Intermediate), new LinearShape(n, h, mlp.Intermediate, 0));
         kernels.Linear(mlp.Down, 0, act, Hidden, new LinearShape(n, mlp.Intermediate, h, 1));
     }
 
@@ -214,7 +214,7 @@ public sealed class DeepSeekV3Model : IDisposable
         var shape = new ExpertShape(experts, h, c.MoeIntermediateSize);
         var act = new Rows(ws.ExpertActivation.View, c.MoeIntermediateSize);
         var expertOut = new Rows(ws.ExpertOutput.View, h);
-        kernels.ExpertGateUp(moe.ExpertGate, moe.ExpertUp, Normed, assignments, act, shape);
+        kernels.ExpertGateUp(moe.ExpertGate, moe.ExpertUp, Normed, assignments, act, new Rows(ws.ExpertActivationScratch.View, c.MoeIntermediateSize), shape);
         kernels.ExpertDown(moe.ExpertDown, act, assignments, expertOut, shape);
         if (moe.Shared is { } shared) Mlp(shared, n);
         kernels.Combine(expertOut, ws.ChoiceSlots.View, ws.ChosenWeights.View, Hidden, new CombineShape(n, h, k));

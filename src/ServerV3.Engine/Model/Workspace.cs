@@ -38,6 +38,7 @@ internal sealed class Workspace : IDisposable
         LatentOut = Allocate<float>((long)t * heads * c.KvLoraRank);
         AttentionOut = Allocate<float>((long)t * heads * c.VHeadDim);
         Activation = Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
+        ActivationScratch = Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
         RouterLogits = Allocate<float>((long)t * c.NRoutedExperts);
         RouterScratch = Allocate<float>((long)t * (c.NRoutedExperts + c.NGroup));
         ChosenExperts = Allocate<int>(choices);
@@ -46,6 +47,7 @@ internal sealed class Workspace : IDisposable
         AssignedTokens = Allocate<int>(choices);
         ChoiceSlots = Allocate<int>(choices);
         ExpertActivation = Allocate<float>((long)choices * c.MoeIntermediateSize);
+        ExpertActivationScratch = Allocate<float>((long)choices * c.MoeIntermediateSize);
         ExpertOutput = Allocate<float>((long)choices * h);
         Logits = Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
     }
@@ -72,6 +74,8 @@ internal sealed class Workspace : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> LatentOut { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> AttentionOut { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Activation { get; }
+    /// <summary>The up projection of the CPU SwiGLU body (same shape as <see cref="Activation"/>).</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> ActivationScratch { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> RouterLogits { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> RouterScratch { get; }
     public MemoryBuffer1D<int, Stride1D.Dense> ChosenExperts { get; }
@@ -80,6 +84,7 @@ internal sealed class Workspace : IDisposable
     public MemoryBuffer1D<int, Stride1D.Dense> AssignedTokens { get; }
     public MemoryBuffer1D<int, Stride1D.Dense> ChoiceSlots { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> ExpertActivation { get; }
+    public MemoryBuffer1D<float, Stride1D.Dense> ExpertActivationScratch { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> ExpertOutput { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Logits { get; }
 

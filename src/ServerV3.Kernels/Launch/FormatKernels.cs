@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Kernels.Activation;
 using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Cpu;
 using ServerV3.Kernels.Embedding;
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Moe;
@@ -14,42 +15,55 @@ internal abstract class FormatKernels
 {
     public abstract void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape);
 
-    public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape);
+    /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
+    public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
 
     public abstract void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape);
 
     public abstract void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape);
 
-    public abstract void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape);
+    public abstract void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape);
 
     public abstract void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape);
 
     public abstract void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim);
 }
 
-internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<WeightBuffer, TWeights> view) : FormatKernels
+/// <param name="cpuBodies">Load the CPU SIMD bodies (Cpu/) instead of the portable ones for the weight-streaming kernels.</param>
+internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<WeightBuffer, TWeights> view, bool cpuBodies) : FormatKernels
     where TWeights : struct, IWeightMatrix
 {
-    private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear =
-        accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape> gateUp =
-        accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
-    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> absorbQuery =
-        accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.AbsorbQuery);
-    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> expandValues =
-        accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.ExpandValues);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape> expertGateUp =
-        accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertGateUp);
-    private readonly Action<KernelConfig, TWeights, Rows, ExpertAssignments, Rows, ExpertShape> expertDown =
-        accelerator.LoadStreamKernel<TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertDown);
+    private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(CpuKernels.Linear)
+        : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape>? gateUp =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, Rows, LinearShape>(CpuKernels.GateUp) : null;
+    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> absorbQuery = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(CpuKernels.AbsorbQuery)
+        : accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.AbsorbQuery);
+    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> expandValues = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(CpuKernels.ExpandValues)
+        : accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.ExpandValues);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>? expertGateUp =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertGateUp);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape>? expertGateUpCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape>(CpuKernels.ExpertGateUp) : null;
+    private readonly Action<KernelConfig, TWeights, Rows, ExpertAssignments, Rows, ExpertShape> expertDown = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(CpuKernels.ExpertDown)
+        : accelerator.LoadStreamKernel<TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertDown);
     private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup =
         accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
 
     public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
         linear(config, view(w), matrix, x, y, shape);
 
-    public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape) =>
-        gateUp(config, view(gate), view(up), x, act, shape);
+    public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
+    {
+        if (gateUpCpu is not null) gateUpCpu(config, view(gate), view(up), x, act, scratch, shape);
+        else gateUp!(config, view(gate), view(up), x, act, shape);
+    }
 
     public override void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape) =>
         absorbQuery(config, view(kvB), q, qAbs, shape);
@@ -57,8 +71,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     public override void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape) =>
         expandValues(config, view(kvB), latent, o, shape);
 
-    public override void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape) =>
-        expertGateUp(config, view(gate), view(up), x, assignments, act, shape);
+    public override void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
+    {
+        if (expertGateUpCpu is not null) expertGateUpCpu(config, view(gate), view(up), x, assignments, act, scratch, shape);
+        else expertGateUp!(config, view(gate), view(up), x, assignments, act, shape);
+    }
 
     public override void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape) =>
         expertDown(config, view(down), act, assignments, output, shape);

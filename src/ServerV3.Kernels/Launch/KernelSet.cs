@@ -4,6 +4,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ServerV3.Kernels.Activation;
 using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Cpu;
 using ServerV3.Kernels.Embedding;
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Moe;
@@ -32,25 +33,34 @@ public sealed class KernelSet : IDisposable
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
 
-    public KernelSet(Accelerator accelerator)
+    /// <param name="portableBodies">On the CPU accelerator, use the portable kernel bodies (the ones CUDA runs)
+    /// instead of the CPU SIMD bodies; tests run both.</param>
+    public KernelSet(Accelerator accelerator, bool portableBodies = false)
     {
         Accelerator = accelerator;
         Workers = accelerator is CPUAccelerator cpu ? cpu.NumMultiprocessors : 0;
+        bool cpuBodies = Workers > 0 && !portableBodies;
+        UsesCpuBodies = cpuBodies;
         fp8DecodeTable = accelerator.Allocate1D(Fp8E4M3.DecodeTable());
         formats = new FormatKernels[3];
-        formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32());
-        formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16());
-        formats[(int)WeightFormat.Fp8Block] = new FormatKernels<Fp8BlockMatrix>(accelerator, w => w.AsFp8());
+        formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32(), cpuBodies);
+        formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16(), cpuBodies);
+        formats[(int)WeightFormat.Fp8Block] = new FormatKernels<Fp8BlockMatrix>(accelerator, w => w.AsFp8(), cpuBodies);
         rmsNorm = accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
         rotateHeads = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, RopeShape>(RopeKernels.RotateHeads);
         writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
-        attend = accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(MlaKernels.Attend);
+        attend = cpuBodies
+            ? accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(CpuKernels.Attend)
+            : accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(MlaKernels.Attend);
         route = accelerator.LoadStreamKernel<Rows, ArrayView<float>, Rows, RouteOutput, RouterShape>(MoeKernels.Route);
         combine = accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
         gatherRows = accelerator.LoadStreamKernel<Rows, ArrayView<int>, Rows, int, int>(EmbeddingKernels.GatherRows);
     }
 
     public Accelerator Accelerator { get; }
+
+    /// <summary>Whether the weight-streaming kernels run their CPU SIMD bodies.</summary>
+    public bool UsesCpuBodies { get; }
 
     /// <summary>Threads per launch on the CPU accelerator (one per core); 0 on a GPU.</summary>
     public int Workers { get; }
@@ -66,10 +76,10 @@ public sealed class KernelSet : IDisposable
         Formats(w).Linear(Config(shape.OutFeatures), w, matrix, x, y, shape);
     }
 
-    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, LinearShape shape)
+    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {
         using var timer = Measure("gateUp");
-        SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, shape);
+        SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, scratch, shape);
     }
 
     public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
@@ -84,10 +94,10 @@ public sealed class KernelSet : IDisposable
         Formats(kvB).ExpandValues(Config(shape.Heads * shape.Value), kvB, latent, o, shape);
     }
 
-    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
+    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
     {
         using var timer = Measure("expertGateUp");
-        SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, shape);
+        SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, scratch, shape);
     }
 
     public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)

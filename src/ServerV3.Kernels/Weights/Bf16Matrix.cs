@@ -1,4 +1,7 @@
 using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Cpu;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Kernels.Weights;
 
@@ -11,4 +14,12 @@ public readonly struct Bf16Matrix(ArrayView<ushort> data, int rows, int cols) : 
 
     public float Get(int matrix, int row, int col) =>
         Interop.IntAsFloat((uint)Data[((long)matrix * Rows + row) * Cols + col] << 16);
+
+    [External("serverv3_bf16matrix_multiply_cpu")]
+    public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
+        CpuGemm.Multiply(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
+
+    [External("serverv3_bf16matrix_multiply_transposed_cpu")]
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
+        CpuGemm.MultiplyTransposed(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }

@@ -1,4 +1,7 @@
 using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Cpu;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Kernels.Weights;
 
@@ -10,4 +13,12 @@ public readonly struct F32Matrix(ArrayView<float> data, int rows, int cols) : IW
     public int Cols { get; } = cols;
 
     public float Get(int matrix, int row, int col) => Data[((long)matrix * Rows + row) * Cols + col];
+
+    [External("serverv3_f32matrix_multiply_cpu")]
+    public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
+        CpuGemm.Multiply(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
+
+    [External("serverv3_f32matrix_multiply_transposed_cpu")]
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
+        CpuGemm.MultiplyTransposed(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }

@@ -1,4 +1,7 @@
 using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Cpu;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Kernels.Weights;
 
@@ -26,4 +29,12 @@ public readonly struct Fp8BlockMatrix(
         long scale = ((long)matrix * ScaleRows + row / BlockSize) * ScaleCols + col / BlockSize;
         return DecodeTable[(int)Data[((long)matrix * Rows + row) * Cols + col]] * Scales[scale];
     }
+
+    [External("serverv3_fp8blockmatrix_multiply_cpu")]
+    public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
+        CpuGemm.Multiply(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
+
+    [External("serverv3_fp8blockmatrix_multiply_transposed_cpu")]
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
+        CpuGemm.MultiplyTransposed(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }

@@ -1,10 +1,23 @@
+using ILGPU;
+using ServerV3.Kernels.Launch;
+
 namespace ServerV3.Kernels.Weights;
 
 /// <summary>
 /// A stack of row-major matrices [count, rows, cols] on the device, read one element at a time as fp32.
-/// Implementations are unmanaged structs so kernels can be specialised per storage format.
+/// Implementations are plain structs so kernels can be specialised per storage format.
 /// </summary>
 public interface IWeightMatrix
 {
     float Get(int matrix, int row, int col);
+
+    /// <summary>
+    /// CPU fast path: y[i, r] (+)= W[matrix][r] · x[xRows[i] (or i)] for rows [rowStart, rowEnd) and tokens i &lt; tokens,
+    /// with SIMD over raw pointers. Implementations are marked [External], so ILGPU never compiles them: only the
+    /// CPU accelerator, which runs kernels as .NET code, may call this.
+    /// </summary>
+    void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate);
+
+    /// <summary>CPU fast path ([External]): y[yRow, c] = Σ_d x[xRow, d] · W[matrix][rowStart + d, c] for d &lt; rowCount and every column c.</summary>
+    void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow);
 }

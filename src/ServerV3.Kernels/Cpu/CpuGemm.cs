@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ServerV3.Kernels.Launch;
+using System.Runtime.Intrinsics;
+
+namespace ServerV3.Kernels.Cpu;
+
+/// <summary>
+/// The CPU fast path's matrix product y[i, r] = W[r] · x[xRow(i)] for a range of weight rows, with Vector512 FMAs
+/// in 4-row x 4-token register blocks. Every (row, token) pair is reduced by the same sequence of operations
+/// whatever the block it falls in, so results do not depend on the batch (batch invariance), and they equal the
+/// one-token path bit for bit.
+/// </summary>
+internal static unsafe class CpuGemm
+{
+    private const int Chunk = 32;
+
+    /// <summary>The same over ILGPU views (CPU accelerator buffers are host memory, so their addresses are stable).</summary>
+    public static void Multiply<TWeights>(
+        TWeights weights, int rowStart, int rowEnd, int cols, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        if (tokens == 0 || rowEnd <= rowStart) return;
+        Multiply(weights, rowStart, rowEnd, cols,
+            CpuPointers.Of(x.Data) + x.Offset, x.Stride, useXRows != 0 ? CpuPointers.Of(xRows) : null, tokens,
+            CpuPointers.Of(y.Data) + y.Offset, y.Stride, accumulate != 0);
+    }
+
+    /// <summary>y[yRow, c] = Σ_d x[xRow, d] · W[rowStart + d, c]: a vector-matrix product, 32 columns at a time.</summary>
+    public static void MultiplyTransposed<TWeights>(TWeights weights, int rowStart, int rowCount, int cols, Rows x, int xRow, Rows y, int yRow)
+        where TWeights : struct, IWeightChunks
+    {
+        float* input = CpuPointers.Of(x.Data) + x.Offset + (long)xRow * x.Stride;
+        float* output = CpuPointers.Of(y.Data) + y.Offset + (long)yRow * y.Stride;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            Vector512<float> low = default, high = default;
+            for (int d = 0; d < rowCount; d++)
+            {
+                weights.Load(rowStart + d, c, out var wl, out var wh);
+                var scale = Vector512.Create(input[d]);
+                low = Vector512.FusedMultiplyAdd(wl, scale, low);
+                high = Vector512.FusedMultiplyAdd(wh, scale, high);
+            }
+            low.Store(output + c);
+            high.Store(output + c + 16);
+        }
+        for (; c < cols; c++)
+        {
+            float sum = 0;
+            for (int d = 0; d < rowCount; d++) sum = MathF.FusedMultiplyAdd(weights.Scalar(rowStart + d, c), input[d], sum);
+            output[c] = sum;
+        }
+    }
+
+    /// <param name="xRows">Row of x for each token, or null for token i = row i.</param>
+    public static void Multiply<TWeights>(
+        TWeights weights, int rowStart, int rowEnd, int cols,
+        float* x, long xStride, int* xRows, int tokens, float* y, long yStride, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        int r = rowStart;
+        for (; r + 4 <= rowEnd; r += 4)
+        {
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
+            for (; t < tokens; t++)
+                for (int i = 0; i < 4; i++) Store(y, yStride, t, r + i, Dot(weights, r + i, cols, XRow(x, xStride, xRows, t)), accumulate);
+        }
+        for (; r < rowEnd; r++)
+            for (int t = 0; t < tokens; t++) Store(y, yStride, t, r, Dot(weights, r, cols, XRow(x, xStride, xRows, t)), accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* XRow(float* x, long stride, int* rows, int t) => x + (rows == null ? t : rows[t]) * stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* y, long stride, int t, int r, float value, bool accumulate)
+    {
+        float* p = y + t * stride + r;
+        *p = accumulate ? *p + value : value;
+    }
+
+    private static float Dot<TWeights>(TWeights weights, int row, int cols, float* x) where TWeights : struct, IWeightChunks
+    {
+        var acc = Vector512<float>.Zero;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            weights.Load(row, c, out var low, out var high);
+            acc = Vector512.FusedMultiplyAdd(low, Vector512.Load(x + c), acc);
+            acc = Vector512.FusedMultiplyAdd(high, Vector512.Load(x + c + 16), acc);
+        }
+        return Finish(acc, weights, row, c, cols, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish<TWeights>(Vector512<float> acc, TWeights weights, int row, int c, int cols, float* x)
+        where TWeights : struct, IWeightChunks
+    {
+        float sum = Vector512.Sum(acc);
+        for (; c < cols; c++) sum = MathF.FusedMultiplyAdd(weights.Scalar(row, c), x[c], sum);
+        return sum;
+    }
+
+    /// <summary>One weight row's chunk against four tokens, in the same FMA order as <see cref="Dot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(
+        Vector512<float> low, Vector512<float> high,
+        Vector512<float> x0l, Vector512<float> x0h, Vector512<float> x1l, Vector512<float> x1h,
+        Vector512<float> x2l, Vector512<float> x2h, Vector512<float> x3l, Vector512<float> x3h,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        a0 = Vector512.FusedMultiplyAdd(high, x0h, Vector512.FusedMultiplyAdd(low, x0l, a0));
+        a1 = Vector512.FusedMultiplyAdd(high, x1h, Vector512.FusedMultiplyAdd(low, x1l, a1));
+        a2 = Vector512.FusedMultiplyAdd(high, x2h, Vector512.FusedMultiplyAdd(low, x2l, a2));
+        a3 = Vector512.FusedMultiplyAdd(high, x3h, Vector512.FusedMultiplyAdd(low, x3l, a3));
+    }
+
+    private static void Block4x4<TWeights>(
+        TWeights weights, int r, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        float* x0 = XRow(x, xStride, xRows, t), x1 = XRow(x, xStride, xRows, t + 1);
+        float* x2 = XRow(x, xStride, xRows, t + 2), x3 = XRow(x, xStride, xRows, t + 3);
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
+            var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
+            var x2l = Vector512.Load(x2 + c); var x2h = Vector512.Load(x2 + c + 16);
+            var x3l = Vector512.Load(x3 + c); var x3h = Vector512.Load(x3 + c + 16);
+            weights.Load(r, c, out var low, out var high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a00, ref a01, ref a02, ref a03);
+            weights.Load(r + 1, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a10, ref a11, ref a12, ref a13);
+            weights.Load(r + 2, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a20, ref a21, ref a22, ref a23);
+            weights.Load(r + 3, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a30, ref a31, ref a32, ref a33);
+        }
+        Store(y, yStride, t, r, Finish(a00, weights, r, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r, Finish(a01, weights, r, c, cols, x1), accumulate);
+        Store(y, yStride, t + 2, r, Finish(a02, weights, r, c, cols, x2), accumulate);
+        Store(y, yStride, t + 3, r, Finish(a03, weights, r, c, cols, x3), accumulate);
+        Store(y, yStride, t, r + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
+        Store(y, yStride, t + 2, r + 1, Finish(a12, weights, r + 1, c, cols, x2), accumulate);
+        Store(y, yStride, t + 3, r + 1, Finish(a13, weights, r + 1, c, cols, x3), accumulate);
+        Store(y, yStride, t, r + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
+        Store(y, yStride, t + 2, r + 2, Finish(a22, weights, r + 2, c, cols, x2), accumulate);
+        Store(y, yStride, t + 3, r + 2, Finish(a23, weights, r + 2, c, cols, x3), accumulate);
+        Store(y, yStride, t, r + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
+        Store(y, yStride, t + 2, r + 3, Finish(a32, weights, r + 3, c, cols, x2), accumulate);
+        Store(y, yStride, t + 3, r + 3, Finish(a33, weights, r + 3, c, cols, x3), accumulate);
+    }
+}

@@ -1,0 +1,114 @@
+using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Gemm;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Weights;
+
+namespace ServerV3.Kernels.Cpu;
+
+/// <summary>
+/// CPU bodies of the weight-streaming kernels. ILGPU still owns the buffers, the launch and the partitioning
+/// (each thread its WorkRange of output rows); the inner loops are [External] SIMD helpers that ILGPU's CPU
+/// accelerator runs as plain .NET code. The portable bodies (Gemm/, Activation/, Moe/) are what CUDA compiles;
+/// both are tested against the same references.
+/// </summary>
+public static class CpuKernels
+{
+    public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int start = WorkRange.Start(shape.OutFeatures), end = WorkRange.End(shape.OutFeatures);
+        weights.MultiplyOnCpu(matrix, start, end, x, default, 0, shape.Tokens, y, shape.Accumulate);
+    }
+
+    /// <summary>act = silu(gate · x) * (up · x); the up projection goes through <paramref name="scratch"/> (same shape as act).</summary>
+    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int start = WorkRange.Start(shape.OutFeatures), end = WorkRange.End(shape.OutFeatures);
+        gate.MultiplyOnCpu(0, start, end, x, default, 0, shape.Tokens, act, 0);
+        up.MultiplyOnCpu(0, start, end, x, default, 0, shape.Tokens, scratch, 0);
+        SiluMul(act, scratch, 0, shape.Tokens, start, end);
+    }
+
+    public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int start = WorkRange.Start(shape.Intermediate), end = WorkRange.End(shape.Intermediate);
+        for (int e = 0; e < shape.Experts; e++)
+        {
+            int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
+            if (count == 0) continue;
+            var tokens = assignments.Tokens.SubView(first, count);
+            gate.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(act, first), 0);
+            up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(scratch, first), 0);
+            SiluMul(act, scratch, first, first + count, start, end);
+        }
+    }
+
+    public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int start = WorkRange.Start(shape.Hidden), end = WorkRange.End(shape.Hidden);
+        for (int e = 0; e < shape.Experts; e++)
+        {
+            int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
+            if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
+        }
+    }
+
+    /// <summary>qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).</summary>
+    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, Attention.MlaShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int items = shape.Tokens * shape.Heads;
+        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
+        {
+            int t = item / shape.Heads, h = item % shape.Heads;
+            kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, q.Columns(h * qHead), t, qAbs, item);
+            for (int r = 0; r < shape.Rope; r++) qAbs[item, shape.Latent + r] = q[t, h * qHead + shape.Nope + r];
+        }
+    }
+
+    /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h], one weight-row range per head.</summary>
+    public static void ExpandValues<TWeights>(TWeights kvB, Rows latent, Rows o, Attention.MlaShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int items = shape.Heads * shape.Value, kvHead = shape.Nope + shape.Value;
+        int start = WorkRange.Start(items), end = WorkRange.End(items);
+        for (int h = start / shape.Value; h * shape.Value < end; h++)
+        {
+            int first = Math.Max(start, h * shape.Value) - h * shape.Value, last = Math.Min(end, (h + 1) * shape.Value) - h * shape.Value;
+            int row = h * kvHead + shape.Nope;
+            // Token t's latent for head h is row t of a view with stride heads * latent; output column h*v + j is weight row row + j.
+            var x = new Rows(latent.Data, latent.Stride * shape.Heads, latent.Offset + h * latent.Stride);
+            var y = new Rows(o.Data, o.Stride, o.Offset + h * shape.Value - row);
+            kvB.MultiplyOnCpu(0, row + first, row + last, x, default, 0, shape.Tokens, y, 0);
+        }
+    }
+
+    public static void Attend(Rows qAbs, ArrayView<float> cache, Attention.PagedLayout layout, Rows latentOut, Attention.MlaShape shape)
+    {
+        int items = shape.Tokens * shape.Heads;
+        CpuAttention.Attend(qAbs, cache, layout, latentOut, shape, WorkRange.Start(items), WorkRange.End(items));
+    }
+
+    private static Rows Shift(Rows rows, int by) => new(rows.Data, rows.Stride, rows.Offset + by * rows.Stride);
+
+    /// <summary>act[t, c] = silu(act[t, c]) * up[t, c] over a block, with the portable kernel's arithmetic.</summary>
+    [External("serverv3_silu_mul_cpu")]
+    public static unsafe void SiluMul(Rows act, Rows up, int rowStart, int rowEnd, int colStart, int colEnd)
+    {
+        float* a = CpuPointers.Of(act.Data) + act.Offset;
+        float* u = CpuPointers.Of(up.Data) + up.Offset;
+        for (int t = rowStart; t < rowEnd; t++)
+            for (int c = colStart; c < colEnd; c++)
+            {
+                float g = a[(long)t * act.Stride + c];
+                a[(long)t * act.Stride + c] = Activation.SwiGluKernels.Silu(g) * u[(long)t * up.Stride + c];
+            }
+    }
+}

@@ -1,0 +1,11 @@
+using System.Runtime.Intrinsics;
+
+namespace ServerV3.Kernels.Cpu;
+
+/// <summary>Reads 32 consecutive weights of a row as two fp32 vectors (the CPU fast path's inner load).</summary>
+internal interface IWeightChunks
+{
+    void Load(int row, int col, out Vector512<float> low, out Vector512<float> high);
+
+    float Scalar(int row, int col);
+}
