@@ -18,10 +18,10 @@ public sealed class SequenceSession : IDisposable
     {
         this.model = model;
         int blocks = (capacityTokens + model.Cache.BlockSize - 1) / model.Cache.BlockSize;
-        if (!model.Blocks.CanAllocate(blocks))
+        if (blocks > model.Blocks.NumFreeBlocks)
             throw new InvalidOperationException(
                 $"{capacityTokens} tokens need {blocks} cache blocks but {model.Blocks.NumFreeBlocks} are free; raise --kv-cache-memory");
-        blockTable = model.Blocks.Allocate(blocks);
+        blockTable = Enumerable.Range(0, blocks).Select(_ => model.Blocks.Allocate()).ToArray();
         CapacityTokens = capacityTokens;
     }
 
@@ -84,5 +84,8 @@ public sealed class SequenceSession : IDisposable
         return best;
     }
 
-    public void Dispose() => model.Blocks.Free(blockTable);
+    public void Dispose()
+    {
+        foreach (int block in blockTable) model.Blocks.Release(block);
+    }
 }

@@ -15,14 +15,15 @@ public sealed class LoadedModel : IDisposable
         Weights = weights;
         Cache = cache;
         Model = model;
-        Blocks = new BlockAllocator(cache.NumBlocks);
+        Blocks = new BlockPool(cache.NumBlocks);
     }
 
     public ComputeDevice Device { get; }
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
     public LatentCache Cache { get; }
-    public BlockAllocator Blocks { get; }
+    /// <summary>The cache's blocks, shared by whoever runs sequences on this model.</summary>
+    public BlockPool Blocks { get; }
     public DeepSeekV3Model Model { get; }
 
     /// <param name="progress">Called with (layers loaded, layers total, bytes loaded).</param>

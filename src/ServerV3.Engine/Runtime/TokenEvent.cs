@@ -1,0 +1,13 @@
+using ServerV3.Engine.Sampling;
+using ServerV3.Engine.Scheduling;
+
+namespace ServerV3.Engine.Runtime;
+
+/// <summary>
+/// One generated token of a request, or its end. The last event carries the finish reason; an aborted request's
+/// last event has no token (TokenId -1).
+/// </summary>
+public sealed record TokenEvent(int TokenId, TokenLogprobs? Logprobs, FinishReason? Finish)
+{
+    public bool HasToken => TokenId >= 0;
+}

@@ -1,0 +1,133 @@
+namespace ServerV3.Engine.Sampling;
+
+/// <summary>
+/// Chooses one token from one row of logits. Processing order (vLLM's): logit_bias; repetition penalty (over
+/// prompt and output); frequency and presence penalties (over output); temperature; then top-k, top-p and min-p
+/// truncation and a draw from the request's own random stream. Logprobs are the log-softmax after penalties and
+/// temperature, before truncation (greedy uses temperature 1 for them).
+/// </summary>
+public static class Sampler
+{
+    /// <param name="logits">One row of logits; processed in place.</param>
+    /// <param name="tokenCounts">How often each token occurs in the output so far.</param>
+    /// <param name="seenTokens">Every token of the prompt and the output (for the repetition penalty).</param>
+    public static (int Token, TokenLogprobs? Logprobs) Sample(
+        Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens, Random random)
+    {
+        ApplyPenalties(logits, p, tokenCounts, seenTokens);
+        if (!p.IsGreedy && p.Temperature != 1)
+        {
+            float inverse = 1 / p.Temperature;
+            for (int i = 0; i < logits.Length; i++) logits[i] *= inverse;
+        }
+        var logSoftmax = p.TopLogprobs is null ? null : LogSoftmax(logits);
+        int token = p.IsGreedy ? ArgMax(logits) : Draw(logits, p, random);
+        return (token, logSoftmax is null ? null : Logprobs(logSoftmax, token, p.TopLogprobs!.Value));
+    }
+
+    public static void ApplyPenalties(Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens)
+    {
+        foreach (var (id, bias) in p.LogitBias)
+            if ((uint)id < (uint)logits.Length) logits[id] += bias;
+        if (p.RepetitionPenalty != 1)
+        {
+            foreach (int id in seenTokens)
+                logits[id] = logits[id] > 0 ? logits[id] / p.RepetitionPenalty : logits[id] * p.RepetitionPenalty;
+        }
+        if (p.FrequencyPenalty != 0 || p.PresencePenalty != 0)
+        {
+            foreach (var (id, count) in tokenCounts)
+                logits[id] -= p.FrequencyPenalty * count + p.PresencePenalty;
+        }
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    public static float[] LogSoftmax(ReadOnlySpan<float> logits)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in logits) max = MathF.Max(max, v);
+        double sum = 0;
+        foreach (float v in logits) sum += Math.Exp(v - max);
+        float logSum = max + (float)Math.Log(sum);
+        var result = new float[logits.Length];
+        for (int i = 0; i < logits.Length; i++) result[i] = logits[i] - logSum;
+        return result;
+    }
+
+    /// <summary>
+    /// The tokens that remain after top-k, top-p and min-p with their renormalised probabilities. Candidates are in
+    /// descending logit order (ties by id) when top-k or top-p needs an order, else in id order.
+    /// </summary>
+    public static (int[] Tokens, double[] Probabilities) Truncate(ReadOnlySpan<float> logits, SamplingParams p)
+    {
+        int[] candidates = p.TopK > 0 && p.TopK < logits.Length ? Largest(logits, p.TopK)
+            : p.TopP < 1 ? Largest(logits, logits.Length)
+            : Enumerable.Range(0, logits.Length).ToArray();
+        double max = double.NegativeInfinity;
+        foreach (int id in candidates) max = Math.Max(max, logits[id]);
+        var probabilities = new double[candidates.Length];
+        double total = 0;
+        for (int i = 0; i < candidates.Length; i++) total += probabilities[i] = Math.Exp(logits[candidates[i]] - max);
+        for (int i = 0; i < candidates.Length; i++) probabilities[i] /= total;
+        int keep = candidates.Length;
+        if (p.TopP < 1)
+        {
+            // The smallest prefix whose mass reaches top_p (at least one token).
+            double cumulative = 0;
+            int count = 0;
+            while (count < keep && (count == 0 || cumulative < p.TopP)) cumulative += probabilities[count++];
+            keep = count;
+        }
+        var kept = Enumerable.Range(0, keep);
+        if (p.MinP > 0)
+        {
+            double threshold = p.MinP * probabilities.AsSpan(0, keep).ToArray().Max();
+            kept = kept.Where(i => probabilities[i] >= threshold);
+        }
+        var indices = kept.ToArray();
+        double mass = indices.Sum(i => probabilities[i]);
+        return (indices.Select(i => candidates[i]).ToArray(), indices.Select(i => probabilities[i] / mass).ToArray());
+    }
+
+    /// <summary>The ids of the <paramref name="count"/> largest logits, descending, ties by id.</summary>
+    private static int[] Largest(ReadOnlySpan<float> logits, int count)
+    {
+        // A min-heap of the best so far: O(V log k).
+        var heap = new PriorityQueue<int, (float Logit, int NegativeId)>(count);
+        for (int id = 0; id < logits.Length; id++)
+        {
+            var key = (logits[id], -id);
+            if (heap.Count < count) heap.Enqueue(id, key);
+            else if (Comparer<(float, int)>.Default.Compare(key, heap.Peek() is var top ? (logits[top], -top) : default) > 0) heap.EnqueueDequeue(id, key);
+        }
+        var result = new int[heap.Count];
+        for (int i = result.Length - 1; i >= 0; i--) result[i] = heap.Dequeue();
+        return result;
+    }
+
+    private static int Draw(ReadOnlySpan<float> logits, SamplingParams p, Random random)
+    {
+        var (tokens, probabilities) = Truncate(logits, p);
+        double u = random.NextDouble(), cumulative = 0;
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            cumulative += probabilities[i];
+            if (u < cumulative) return tokens[i];
+        }
+        return tokens[^1];
+    }
+
+    private static TokenLogprobs Logprobs(float[] logSoftmax, int token, int top)
+    {
+        var best = Enumerable.Range(0, logSoftmax.Length).OrderByDescending(i => logSoftmax[i]).ThenBy(i => i).Take(top)
+            .Select(i => (i, logSoftmax[i])).ToArray();
+        return new TokenLogprobs(logSoftmax[token], best);
+    }
+}

@@ -1,0 +1,113 @@
+using ServerV3.Engine.Sampling;
+using ServerV3.Tests;
+
+namespace ServerV3.Engine.Tests.Sampling;
+
+/// <summary>Each sampling control against a direct computation on known logits.</summary>
+public sealed class SamplerTests
+{
+    private static readonly float[] Logits = [2.0f, 1.0f, 0.5f, 3.0f, -1.0f, 0.0f, 2.5f, -0.5f];
+    private static readonly Dictionary<int, int> NoCounts = [];
+    private static readonly HashSet<int> NoneSeen = [];
+
+    private static double[] Softmax(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        double max = v.Max();
+        var e = v.Select(x => Math.Exp(x - max)).ToArray();
+        return e.Select(x => x / e.Sum()).ToArray();
+    }
+
+    private static Dictionary<int, double> Distribution(SamplingParams p, float[] logits)
+    {
+        var processed = logits.ToArray();
+        Sampler.ApplyPenalties(processed, p, NoCounts, NoneSeen);
+        for (int i = 0; i < processed.Length; i++) processed[i] /= p.Temperature;
+        var (tokens, probabilities) = Sampler.Truncate(processed, p);
+        return tokens.Zip(probabilities).ToDictionary(x => x.First, x => x.Second);
+    }
+
+    [Fact]
+    public void GreedyTakesTheArgmaxAfterBiasAndPenalties()
+    {
+        var p = new SamplingParams { Temperature = 0, LogitBias = new Dictionary<int, float> { [1] = 5 } };
+        Assert.Equal(1, Sampler.Sample(Logits.ToArray(), p, NoCounts, NoneSeen, new Random(0)).Token);
+        Assert.Equal(3, Sampler.Sample(Logits.ToArray(), p with { LogitBias = new Dictionary<int, float>() }, NoCounts, NoneSeen, new Random(0)).Token);
+    }
+
+    [Fact]
+    public void TemperatureScalesTheSoftmax()
+    {
+        var p = new SamplingParams { Temperature = 0.7f };
+        var expected = Softmax(Logits.Select(l => l / 0.7));
+        var actual = Distribution(p, Logits);
+        for (int i = 0; i < Logits.Length; i++) Assert.Equal(expected[i], actual[i], 6);
+    }
+
+    [Fact]
+    public void TopKTopPAndMinPKeepTheRightTokens()
+    {
+        var order = Enumerable.Range(0, Logits.Length).OrderByDescending(i => Logits[i]).ToArray(); // 3, 6, 0, 1, 2, 5, 7, 4
+        var full = Softmax(Logits.Select(l => (double)l));
+        Assert.Equal(order.Take(3).Order(), Distribution(new SamplingParams { TopK = 3 }, Logits).Keys.Order());
+        // top_p: the smallest prefix whose mass reaches p.
+        double p = full[3] + full[6] + 0.01;
+        Assert.Equal(order.Take(3).Order(), Distribution(new SamplingParams { TopP = (float)p }, Logits).Keys.Order());
+        // min_p: tokens with probability at least min_p times the largest.
+        var minP = Distribution(new SamplingParams { MinP = 0.3f }, Logits);
+        Assert.Equal(Enumerable.Range(0, Logits.Length).Where(i => full[i] >= 0.3 * full[3]).Order(), minP.Keys.Order());
+        // What remains is renormalised in proportion to the softmax.
+        var topK = Distribution(new SamplingParams { TopK = 3 }, Logits);
+        double mass = order.Take(3).Sum(i => full[i]);
+        foreach (var (token, probability) in topK) Assert.Equal(full[token] / mass, probability, 9);
+    }
+
+    [Fact]
+    public void PenaltiesFollowOpenAiAndHuggingFace()
+    {
+        var counts = new Dictionary<int, int> { [3] = 2, [0] = 1 };
+        var seen = new HashSet<int> { 3, 0, 4 };
+        var p = new SamplingParams { FrequencyPenalty = 0.5f, PresencePenalty = 0.25f, RepetitionPenalty = 1.5f };
+        var processed = Logits.ToArray();
+        Sampler.ApplyPenalties(processed, p, counts, seen);
+        Assert.Equal(3.0f / 1.5f - 0.5f * 2 - 0.25f, processed[3], 5);
+        Assert.Equal(2.0f / 1.5f - 0.5f - 0.25f, processed[0], 5);
+        Assert.Equal(-1.0f * 1.5f, processed[4], 5);
+        Assert.Equal(Logits[1], processed[1]);
+    }
+
+    [Fact]
+    public void LogprobsAreTheLogSoftmaxOfTheProcessedLogits()
+    {
+        var p = new SamplingParams { Temperature = 0.8f, TopLogprobs = 3, LogitBias = new Dictionary<int, float> { [2] = 1 }, Seed = 1 };
+        var (token, logprobs) = Sampler.Sample(Logits.ToArray(), p, NoCounts, NoneSeen, new Random(1));
+        var processed = Logits.Select((l, i) => (l + (i == 2 ? 1.0 : 0)) / 0.8).ToArray();
+        var expected = Softmax(processed).Select(x => Math.Log(x)).ToArray();
+        Assert.NotNull(logprobs);
+        Assert.Equal(expected[token], logprobs.Logprob, 5);
+        var top = Enumerable.Range(0, Logits.Length).OrderByDescending(i => expected[i]).Take(3).ToArray();
+        Assert.Equal(top, logprobs.Top.Select(t => t.TokenId));
+        for (int i = 0; i < 3; i++) Assert.Equal(expected[top[i]], logprobs.Top[i].Logprob, 5);
+    }
+
+    [Fact]
+    public void DrawsFollowTheDistributionAndSeedsReproduceThem()
+    {
+        var p = new SamplingParams { Temperature = 1, TopK = 4 };
+        var expected = Distribution(p, Logits);
+        var random = new Random(42);
+        var counts = new Dictionary<int, int>();
+        const int draws = 20000;
+        for (int i = 0; i < draws; i++)
+        {
+            int token = Sampler.Sample(Logits.ToArray(), p, NoCounts, NoneSeen, random).Token;
+            counts[token] = counts.GetValueOrDefault(token) + 1;
+        }
+        Assert.Equal(expected.Keys.Order(), counts.Keys.Order());
+        foreach (var (token, probability) in expected) Assert.InRange(counts[token] / (double)draws, probability - 0.015, probability + 0.015);
+        var first = Enumerable.Range(0, 50).Select(_ => 0).ToArray();
+        var a = new Random(7);
+        var b = new Random(7);
+        Assert.Equal(first.Select(_ => Sampler.Sample(Logits.ToArray(), p, NoCounts, NoneSeen, a).Token), first.Select(_ => Sampler.Sample(Logits.ToArray(), p, NoCounts, NoneSeen, b).Token));
+    }
+}
