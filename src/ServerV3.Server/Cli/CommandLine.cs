@@ -18,6 +18,7 @@ public static class CommandLine
             LogitsCommand.Create(output),
             MakeModelCommand.Create(output),
             BenchCommand.Create(output),
+            BenchThroughputCommand.Create(output),
         };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
