@@ -2,16 +2,18 @@ using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
 using ServerV3.Engine.Sampling;
 using ServerV3.Engine.Scheduling;
+using ServerV3.Engine.Speculative;
 
 namespace ServerV3.Engine.Execution;
 
 /// <summary>
-/// Turns a scheduler's plan into one batched forward and samples a token for every sequence whose step reaches
-/// its last token (a finished prefill or a decode); mid-prompt chunks get no logits.
+/// Turns a scheduler's plan into one batched forward over every scheduled token (real tokens and drafts), then
+/// decides each sequence's next tokens: plain sampling after a finished prefill or a decode, speculative
+/// verification when drafts were scheduled. Mid-prompt chunks get no logits.
 /// </summary>
-public sealed class ModelRunner(DeepSeekV3Model model, KvCacheManager cache)
+public sealed class ModelRunner(DeepSeekV3Model model, KvCacheManager cache, AcceptanceRule acceptanceRule = AcceptanceRule.Exact)
 {
-    public IReadOnlyList<SampledToken> Execute(SchedulerOutput output)
+    public StepResult Execute(SchedulerOutput output)
     {
         int total = output.NumTokens;
         var tokenIds = new int[total];
@@ -19,36 +21,48 @@ public sealed class ModelRunner(DeepSeekV3Model model, KvCacheManager cache)
         var tokenSequence = new int[total];
         var blockTables = new int[output.Scheduled.Count][];
         var logitRows = new List<int>();
-        var sampledSequences = new List<Sequence>();
+        var rows = new List<MtpDrafter.MainRows>();
+        var deciding = new List<(Sequence Sequence, int Rows)>();
         int t = 0;
         for (int s = 0; s < output.Scheduled.Count; s++)
         {
             var (sequence, count) = output.Scheduled[s];
             blockTables[s] = [.. cache.BlockTable(sequence)];
+            int first = sequence.NumComputedTokens;
+            rows.Add(new MtpDrafter.MainRows(sequence, t, count, first));
             for (int i = 0; i < count; i++, t++)
             {
-                int position = sequence.NumComputedTokens + i;
-                tokenIds[t] = sequence.Tokens[position];
-                positions[t] = position;
+                tokenIds[t] = sequence.TokenAt(first + i);
+                positions[t] = first + i;
                 tokenSequence[t] = s;
+                // Logits from the sequence's last real token on: its next token and the verdict on each draft.
+                if (first + i >= sequence.NumTokens - 1) logitRows.Add(t);
             }
-            if (sequence.NumComputedTokens + count == sequence.NumTokens)
-            {
-                logitRows.Add(t - 1);
-                sampledSequences.Add(sequence);
-            }
+            int decided = first + count - Math.Max(first, sequence.NumTokens - 1);
+            if (decided > 0) deciding.Add((sequence, decided));
         }
         var logits = model.Forward(new StepBatch(tokenIds, positions, tokenSequence, blockTables, [.. logitRows]));
         int vocab = model.Config.VocabSize;
-        var sampled = new SampledToken[sampledSequences.Count];
-        for (int i = 0; i < sampled.Length; i++)
+        var outcomes = new List<SequenceOutcome>();
+        int row = 0;
+        foreach (var (sequence, count) in deciding)
         {
-            var sequence = sampledSequences[i];
-            var (token, logprobs) = Sampler.Sample(logits.AsSpan(i * vocab, vocab), sequence.Sampling, sequence.OutputCounts, sequence.SeenTokens, sequence.Random);
-            sampled[i] = new SampledToken(sequence, token, logprobs);
+            int drafted = sequence.Drafts.Count;
+            var (emitted, accepted) = SpeculativeVerifier.Verify(sequence, logits.AsSpan(row * vocab, count * vocab), vocab, acceptanceRule);
+            sequence.ClearDrafts();
+            outcomes.Add(new SequenceOutcome(sequence, emitted, drafted, accepted));
+            row += count;
         }
-        return sampled;
+        return new StepResult(outcomes, rows);
     }
 }
 
-public readonly record struct SampledToken(Sequence Sequence, int Token, TokenLogprobs? Logprobs);
+/// <summary>What one sequence got from a step: its new tokens, and how many of its drafts were accepted.</summary>
+public sealed record SequenceOutcome(Sequence Sequence, IReadOnlyList<(int Token, TokenLogprobs? Logprobs)> Emitted, int Drafted, int Accepted)
+{
+    /// <summary>Scheduled tokens whose cache entries stay: all but the rejected drafts.</summary>
+    public int RejectedDrafts => Drafted - Accepted;
+}
+
+/// <summary>A step's outcomes, and where each scheduled sequence's rows were in the forward (for the MTP drafter).</summary>
+public sealed record StepResult(IReadOnlyList<SequenceOutcome> Outcomes, IReadOnlyList<MtpDrafter.MainRows> Rows);

@@ -57,7 +57,7 @@ public sealed class SequenceSession : IDisposable
             if (withMtp && model.Weights.Mtp is not null && mtpRows > 0)
             {
                 var mtpBatch = StepBatch.ForSequence(tokens.GetRange(start + offset + 1, mtpRows), start + offset, blockTable, allLogits: true);
-                mtpLogits.AddRange(model.Model.ForwardMtp(mtpBatch, Enumerable.Range(0, mtpRows).ToArray(), observer));
+                mtpLogits.AddRange(model.Model.ForwardMtp(mtpBatch, Enumerable.Range(0, mtpRows).ToArray(), observer: observer));
             }
         }
         return ([.. logits], [.. mtpLogits]);

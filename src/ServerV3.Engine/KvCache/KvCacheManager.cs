@@ -89,6 +89,18 @@ public sealed class KvCacheManager(BlockPool pool, int blockSize)
         registeredBlocks[sequence] = Math.Max(done, full);
     }
 
+    /// <summary>Releases the tail blocks a sequence no longer needs to hold <paramref name="tokens"/> positions.</summary>
+    public void Trim(Sequence sequence, int tokens)
+    {
+        var table = tables[sequence];
+        int keep = Math.Max(BlocksFor(tokens), registeredBlocks[sequence]);
+        for (int i = table.Count - 1; i >= keep; i--)
+        {
+            pool.Release(table[i]);
+            table.RemoveAt(i);
+        }
+    }
+
     public void Free(Sequence sequence)
     {
         if (!tables.Remove(sequence, out var table)) return;

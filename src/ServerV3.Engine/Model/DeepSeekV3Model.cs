@@ -75,20 +75,23 @@ public sealed class DeepSeekV3Model : IDisposable
     /// Runs the MTP module: row t combines the main model's final-normed hidden state at row
     /// <paramref name="hiddenRows"/>[t] of the previous <see cref="Forward"/> with the embedding of batch.TokenIds[t]
     /// (the token after it), at batch.Positions[t] (the hidden state's position). No masking at position 0
-    /// (the DeepSeek-V3 report's and SGLang's form). Returns logits for batch.LogitRows.
+    /// (the DeepSeek-V3 report's and SGLang's form). With <paramref name="fromMtpOutput"/> the hidden states are
+    /// instead the MTP layer's outputs of the previous ForwardMtp (drafting a second token and beyond).
+    /// Returns logits for batch.LogitRows.
     /// </summary>
-    public float[] ForwardMtp(StepBatch batch, int[] hiddenRows, IActivationObserver? observer = null)
+    public float[] ForwardMtp(StepBatch batch, int[] hiddenRows, bool fromMtpOutput = false, IActivationObserver? observer = null)
     {
         var mtp = Weights.Mtp ?? throw new InvalidOperationException("the model has no MTP layer");
-        int n = Upload(batch);
         int h = Config.HiddenSize;
+        // The gather below reads the hidden states before this call overwrites them; the batch upload does not touch them.
+        int n = Upload(batch);
         if (hiddenRows.Length != n) throw new ArgumentException($"{hiddenRows.Length} hidden rows for {n} tokens", nameof(hiddenRows));
         ws.SourceRows.View.SubView(0, n).CopyFromCPU(ref hiddenRows[0], n);
         var concat = new Rows(ws.Concat.View, 2 * h);
         // Embedding half first, as vLLM and SGLang concatenate for the released weights.
         kernels.Lookup(mtp.Embed, ws.TokenIds.View, Normed, n, h);
         kernels.RmsNorm(Normed, concat, mtp.ENorm.View, n, h, eps);
-        kernels.GatherRows(new Rows(ws.Final.View, h), ws.SourceRows.View, new Rows(ws.Gathered.View, h), n, h);
+        kernels.GatherRows(fromMtpOutput ? Hidden : new Rows(ws.Final.View, h), ws.SourceRows.View, new Rows(ws.Gathered.View, h), n, h);
         kernels.RmsNorm(new Rows(ws.Gathered.View, h), concat.Columns(h), mtp.HNorm.View, n, h, eps);
         kernels.Linear(mtp.EhProj, 0, concat, Hidden, new LinearShape(n, 2 * h, h, 0));
         Observe(observer, "mtp.eh_proj", ws.Hidden, n, h);

@@ -11,4 +11,12 @@ public sealed record ModelShapeOptions
 
     /// <summary>Most rows that get logits in one forward.</summary>
     public int MaxLogitRows { get; init; } = 256;
+
+    /// <summary>The workspace a continuous-batching engine with these limits needs (each running sequence may verify its drafts).</summary>
+    public static ModelShapeOptions ForEngine(int maxBatchTokens, int maxRunning, int speculativeTokens) => new()
+    {
+        MaxTokensPerStep = maxBatchTokens,
+        MaxSequences = maxRunning,
+        MaxLogitRows = Math.Max(maxBatchTokens, maxRunning * (1 + speculativeTokens)),
+    };
 }

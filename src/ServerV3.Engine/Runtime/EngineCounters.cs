@@ -1,3 +1,5 @@
+using ServerV3.Engine.Speculative;
+
 namespace ServerV3.Engine.Runtime;
 
 /// <summary>A snapshot of the engine's state, published by the engine thread after every step.</summary>
@@ -13,5 +15,6 @@ public sealed record EngineCounters
     public long Steps { get; init; }
     public long PromptTokensComputed { get; init; }
     public long GeneratedTokens { get; init; }
+    public SpeculationStats Speculation { get; init; } = new([], [], 0);
     public double KvCacheUsage => NumBlocks == 0 ? 0 : 1 - (double)NumFreeBlocks / NumBlocks;
 }

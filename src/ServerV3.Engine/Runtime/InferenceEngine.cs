@@ -5,6 +5,7 @@ using ServerV3.Engine.Execution;
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Sampling;
 using ServerV3.Engine.Scheduling;
+using ServerV3.Engine.Speculative;
 
 namespace ServerV3.Engine.Runtime;
 
@@ -19,6 +20,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly LoadedModel model;
     private readonly Scheduler scheduler;
     private readonly ModelRunner runner;
+    private readonly MtpDrafter? drafter;
+    private readonly SpeculationCounters speculation;
     private readonly ConcurrentQueue<(Sequence Sequence, Channel<TokenEvent> Output)> submissions = new();
     private readonly ConcurrentQueue<Sequence> cancellations = new();
     private readonly Dictionary<Sequence, Channel<TokenEvent>> outputs = [];
@@ -29,14 +32,23 @@ public sealed class InferenceEngine : IDisposable
     private long order;
     private long steps, promptTokensComputed, generatedTokens;
 
-    public InferenceEngine(LoadedModel model, SchedulerOptions options)
+    /// <param name="acceptanceRule">Only tests of the speculative distribution pass anything but the default.</param>
+    public InferenceEngine(LoadedModel model, SchedulerOptions options, AcceptanceRule acceptanceRule = AcceptanceRule.Exact)
     {
-        if (options.MaxBatchTokens > model.Model.Options.MaxTokensPerStep || options.MaxRunning > model.Model.Options.MaxSequences)
-            throw new ArgumentException("scheduler limits exceed the model workspace", nameof(options));
+        var workspace = model.Model.Options;
+        if (options.MaxBatchTokens > workspace.MaxTokensPerStep || options.MaxRunning > workspace.MaxSequences
+            || options.MaxRunning * (1 + options.SpeculativeTokens) > workspace.MaxLogitRows)
+            throw new ArgumentException($"scheduler limits {options} exceed the model workspace {workspace}; size it with ModelShapeOptions.ForEngine", nameof(options));
         this.model = model;
         var cache = new KvCacheManager(model.Blocks, model.Cache.BlockSize);
-        scheduler = new Scheduler(cache, options);
-        runner = new ModelRunner(model.Model, cache);
+        scheduler = new Scheduler(cache, options with { MaxModelLength = model.Config.MaxPositionEmbeddings });
+        runner = new ModelRunner(model.Model, cache, acceptanceRule);
+        if (options.SpeculativeTokens > 0)
+        {
+            if (model.Weights.Mtp is null) throw new ArgumentException("--speculative-tokens needs a model with an MTP layer (num_nextn_predict_layers)", nameof(options));
+            drafter = new MtpDrafter(model.Model, cache, options.SpeculativeTokens);
+        }
+        speculation = new SpeculationCounters(options.SpeculativeTokens);
         eosTokens = [.. model.Config.EosTokenIds];
         Publish();
         thread = new Thread(Loop) { IsBackground = true, Name = "serverv3-engine" };
@@ -128,32 +140,68 @@ public sealed class InferenceEngine : IDisposable
     {
         var plan = scheduler.Schedule();
         if (plan.IsEmpty) return;
-        IReadOnlyList<SampledToken> sampled;
+        StepResult result;
         try
         {
-            sampled = runner.Execute(plan);
+            result = runner.Execute(plan);
         }
         catch (Exception e)
         {
             foreach (var (sequence, _) in plan.Scheduled) Fail(sequence, e);
             return;
         }
+        var scheduled = plan.Scheduled.ToDictionary(s => s.Sequence, s => s.NumTokens);
+        var rejected = result.Outcomes.ToDictionary(o => o.Sequence, o => o.RejectedDrafts);
         foreach (var (sequence, tokens) in plan.Scheduled)
             promptTokensComputed += Math.Max(0, Math.Min(sequence.PromptLength, sequence.NumComputedTokens + tokens) - sequence.NumComputedTokens);
-        scheduler.Computed(plan);
-        foreach (var (sequence, token, logprobs) in sampled)
+        var mainRows = result.Rows.Select(r => r with { Count = r.Count - rejected.GetValueOrDefault(r.Sequence) }).ToList();
+        scheduler.Computed(plan, s => scheduled[s] - rejected.GetValueOrDefault(s));
+        var finished = new List<(Sequence, FinishReason)>();
+        foreach (var outcome in result.Outcomes)
         {
-            sequence.Append(token);
+            speculation.Record(outcome.Drafted, outcome.Accepted);
+            if (Emit(outcome) is { } reason) finished.Add((outcome.Sequence, reason));
+        }
+        foreach (var (sequence, reason) in finished) End(sequence, reason, sendEvent: false);
+        if (drafter is not null)
+        {
+            try
+            {
+                drafter.Propose(mainRows.Where(r => r.Sequence.Finish is null).ToList(), DraftLimit);
+            }
+            catch (Exception e)
+            {
+                foreach (var rows in mainRows.Where(r => r.Sequence.Finish is null)) Fail(rows.Sequence, e);
+                return;
+            }
+        }
+        foreach (var (sequence, _) in plan.Scheduled)
+            if (sequence.Finish is null) scheduler.Trim(sequence);
+        steps++;
+        Publish();
+    }
+
+    private static int DraftLimit(Sequence sequence) => sequence.Sampling.MaxTokens - sequence.NumOutputTokens - 1;
+
+    /// <summary>Sends a step's tokens of one sequence, up to the first one that finishes it.</summary>
+    private FinishReason? Emit(SequenceOutcome outcome)
+    {
+        var sequence = outcome.Sequence;
+        var output = outputs[sequence];
+        int emittedBefore = sequence.NumOutputTokens - outcome.Emitted.Count;
+        for (int i = 0; i < outcome.Emitted.Count; i++)
+        {
+            var (token, logprobs) = outcome.Emitted[i];
+            int outputTokens = emittedBefore + i + 1;
             generatedTokens++;
             FinishReason? finish =
                 sequence.Sampling.StopTokenIds.Contains(token) || (!sequence.Sampling.IgnoreEos && eosTokens.Contains(token)) ? FinishReason.Stop
-                : sequence.NumOutputTokens >= sequence.Sampling.MaxTokens || sequence.NumTokens >= MaxModelLength ? FinishReason.Length
+                : outputTokens >= sequence.Sampling.MaxTokens || sequence.PromptLength + outputTokens >= MaxModelLength ? FinishReason.Length
                 : null;
-            outputs[sequence].Writer.TryWrite(new TokenEvent(token, logprobs, finish));
-            if (finish is { } reason) End(sequence, reason, sendEvent: false);
+            output.Writer.TryWrite(new TokenEvent(token, logprobs, finish));
+            if (finish is not null) return finish;
         }
-        steps++;
-        Publish();
+        return null;
     }
 
     private void End(Sequence sequence, FinishReason reason, bool sendEvent = true)
@@ -185,6 +233,7 @@ public sealed class InferenceEngine : IDisposable
             Steps = steps,
             PromptTokensComputed = promptTokensComputed,
             GeneratedTokens = generatedTokens,
+            Speculation = speculation.Snapshot(),
         };
     }
 }

@@ -14,15 +14,50 @@ public static class Sampler
     public static (int Token, TokenLogprobs? Logprobs) Sample(
         Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens, Random random)
     {
+        Process(logits, p, tokenCounts, seenTokens);
+        int token = p.IsGreedy ? ArgMax(logits) : DrawFrom(Truncate(logits, p), random);
+        return (token, Logprobs(logits, token, p));
+    }
+
+    /// <summary>logit_bias, penalties and temperature, in place: what logprobs, truncation and draws start from.</summary>
+    public static void Process(Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens)
+    {
         ApplyPenalties(logits, p, tokenCounts, seenTokens);
         if (!p.IsGreedy && p.Temperature != 1)
         {
             float inverse = 1 / p.Temperature;
             for (int i = 0; i < logits.Length; i++) logits[i] *= inverse;
         }
-        var logSoftmax = p.TopLogprobs is null ? null : LogSoftmax(logits);
-        int token = p.IsGreedy ? ArgMax(logits) : Draw(logits, p, random);
-        return (token, logSoftmax is null ? null : Logprobs(logSoftmax, token, p.TopLogprobs!.Value));
+    }
+
+    /// <summary>The requested logprobs of <paramref name="token"/> under processed logits, or null when none were asked for.</summary>
+    public static TokenLogprobs? Logprobs(ReadOnlySpan<float> processed, int token, SamplingParams p)
+    {
+        if (p.TopLogprobs is not { } top) return null;
+        var logSoftmax = LogSoftmax(processed);
+        var best = Enumerable.Range(0, logSoftmax.Length).OrderByDescending(i => logSoftmax[i]).ThenBy(i => i).Take(top)
+            .Select(i => (i, logSoftmax[i])).ToArray();
+        return new TokenLogprobs(logSoftmax[token], best);
+    }
+
+    /// <summary>The truncated distribution of processed logits as a dense vector over the vocabulary.</summary>
+    public static double[] Dense((int[] Tokens, double[] Probabilities) truncated, int vocab)
+    {
+        var dense = new double[vocab];
+        for (int i = 0; i < truncated.Tokens.Length; i++) dense[truncated.Tokens[i]] = truncated.Probabilities[i];
+        return dense;
+    }
+
+    /// <summary>Draws from candidates and their probabilities with one uniform number of the request's stream.</summary>
+    public static int DrawFrom((int[] Tokens, double[] Probabilities) distribution, Random random)
+    {
+        double u = random.NextDouble(), cumulative = 0;
+        for (int i = 0; i < distribution.Tokens.Length; i++)
+        {
+            cumulative += distribution.Probabilities[i];
+            if (u < cumulative) return distribution.Tokens[i];
+        }
+        return distribution.Tokens[^1];
     }
 
     public static void ApplyPenalties(Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens)
@@ -110,24 +145,5 @@ public static class Sampler
         var result = new int[heap.Count];
         for (int i = result.Length - 1; i >= 0; i--) result[i] = heap.Dequeue();
         return result;
-    }
-
-    private static int Draw(ReadOnlySpan<float> logits, SamplingParams p, Random random)
-    {
-        var (tokens, probabilities) = Truncate(logits, p);
-        double u = random.NextDouble(), cumulative = 0;
-        for (int i = 0; i < tokens.Length; i++)
-        {
-            cumulative += probabilities[i];
-            if (u < cumulative) return tokens[i];
-        }
-        return tokens[^1];
-    }
-
-    private static TokenLogprobs Logprobs(float[] logSoftmax, int token, int top)
-    {
-        var best = Enumerable.Range(0, logSoftmax.Length).OrderByDescending(i => logSoftmax[i]).ThenBy(i => i).Take(top)
-            .Select(i => (i, logSoftmax[i])).ToArray();
-        return new TokenLogprobs(logSoftmax[token], best);
     }
 }

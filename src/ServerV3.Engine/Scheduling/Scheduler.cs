@@ -35,8 +35,11 @@ public sealed class Scheduler(KvCacheManager cache, SchedulerOptions options)
         {
             if (budget == 0) break;
             if (!running.Contains(sequence)) continue;
-            int tokens = Math.Min(sequence.NumTokens - sequence.NumComputedTokens, budget);
-            while (!cache.TryAllocate(sequence, tokens))
+            int remaining = sequence.NumTokens - sequence.NumComputedTokens;
+            // A decode verifies its drafts in the same forward, or drops them when the budget is short.
+            if (remaining != 1 || 1 + sequence.Drafts.Count > budget) sequence.ClearDrafts();
+            int tokens = Math.Min(remaining + sequence.Drafts.Count, budget);
+            while (!cache.TryAllocate(sequence, WithLookahead(sequence, tokens)))
             {
                 var victim = running.MaxBy(s => s.Order)!;
                 Preempt(victim);
@@ -54,7 +57,7 @@ public sealed class Scheduler(KvCacheManager cache, SchedulerOptions options)
             var prefix = cache.FindCachedPrefix(sequence);
             int cached = prefix.Count * cache.BlockSize;
             int tokens = Math.Min(sequence.NumTokens - cached, budget);
-            if (!cache.TryAdmit(sequence, prefix, tokens)) break;
+            if (!cache.TryAdmit(sequence, prefix, WithLookahead(sequence, cached + tokens) - cached)) break;
             waiting.RemoveFirst();
             sequence.NumComputedTokens = cached;
             if (sequence.NumPreemptions == 0) sequence.NumCachedPromptTokens = cached;
@@ -65,15 +68,30 @@ public sealed class Scheduler(KvCacheManager cache, SchedulerOptions options)
         return new SchedulerOutput(scheduled, preempted);
     }
 
-    /// <summary>Records a step's progress and registers the blocks it completed.</summary>
-    public void Computed(SchedulerOutput output)
+    /// <summary>
+    /// Records a step's progress: each sequence's cache now holds <paramref name="validTokens"/> more tokens (fewer
+    /// than scheduled when drafts were rejected: their entries are rolled back and the blocks past them released);
+    /// registers the blocks it completed for prefix reuse.
+    /// </summary>
+    public void Computed(SchedulerOutput output, Func<Sequence, int> validTokens)
     {
-        foreach (var (sequence, tokens) in output.Scheduled)
+        foreach (var (sequence, _) in output.Scheduled)
         {
-            sequence.NumComputedTokens += tokens;
+            sequence.NumComputedTokens += validTokens(sequence);
             cache.CacheFullBlocks(sequence);
         }
     }
+
+    /// <summary>Releases blocks past a sequence's computed tokens and its next step's needs.</summary>
+    public void Trim(Sequence sequence) =>
+        cache.Trim(sequence, Math.Min(sequence.NumTokens + sequence.Drafts.Count + Lookahead, options.MaxModelLength));
+
+    /// <summary>Tokens to reserve for a step: the scheduled ones and the MTP lookahead, never past the context.</summary>
+    private int WithLookahead(Sequence sequence, int tokens) =>
+        Math.Min(sequence.NumComputedTokens + tokens + Lookahead, Math.Max(options.MaxModelLength, sequence.NumComputedTokens + tokens)) - sequence.NumComputedTokens;
+
+    /// <summary>Positions past a step's tokens that the MTP module writes while drafting more than one token.</summary>
+    private int Lookahead => Math.Max(0, options.SpeculativeTokens - 1);
 
     /// <summary>Ends a sequence (finished or aborted), running or waiting, and frees its blocks.</summary>
     public void Finish(Sequence sequence, FinishReason reason)
@@ -89,6 +107,7 @@ public sealed class Scheduler(KvCacheManager cache, SchedulerOptions options)
         running.Remove(sequence);
         cache.Free(sequence);
         sequence.NumComputedTokens = 0;
+        sequence.ClearDrafts();
         sequence.NumPreemptions++;
         NumPreemptions++;
         waiting.AddFirst(sequence);

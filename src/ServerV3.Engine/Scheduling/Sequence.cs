@@ -38,7 +38,22 @@ public sealed class Sequence
     public int NumPreemptions { get; set; }
     public FinishReason? Finish { get; set; }
 
+    /// <summary>Draft tokens proposed by the MTP module, verified by the main model in the next step.</summary>
+    public List<int> Drafts { get; } = [];
+
+    /// <summary>For each draft, the distribution it was drawn from (null when drafted greedily).</summary>
+    public List<double[]?> DraftDistributions { get; } = [];
+
     public IReadOnlyList<int> Tokens => tokens;
+
+    /// <summary>The token at a scheduled position: a real token, or a draft beyond the real ones.</summary>
+    public int TokenAt(int position) => position < tokens.Count ? tokens[position] : Drafts[position - tokens.Count];
+
+    public void ClearDrafts()
+    {
+        Drafts.Clear();
+        DraftDistributions.Clear();
+    }
     public IReadOnlyList<int> OutputTokens => tokens.GetRange(PromptLength, NumOutputTokens);
     public IReadOnlyDictionary<int, int> OutputCounts => outputCounts;
     public IReadOnlySet<int> SeenTokens => seenTokens;

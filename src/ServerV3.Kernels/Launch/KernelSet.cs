@@ -46,14 +46,18 @@ public sealed class KernelSet : IDisposable
         formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32(), cpuBodies);
         formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16(), cpuBodies);
         formats[(int)WeightFormat.Fp8Block] = new FormatKernels<Fp8BlockMatrix>(accelerator, w => w.AsFp8(), cpuBodies);
-        rmsNorm = accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
+        rmsNorm = cpuBodies
+            ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
+            : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
         rotateHeads = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, RopeShape>(RopeKernels.RotateHeads);
         writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
         attend = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(CpuKernels.Attend)
             : accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(MlaKernels.Attend);
         route = accelerator.LoadStreamKernel<Rows, ArrayView<float>, Rows, RouteOutput, RouterShape>(MoeKernels.Route);
-        combine = accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
+        combine = cpuBodies
+            ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(CpuRowKernels.Combine)
+            : accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
         gatherRows = accelerator.LoadStreamKernel<Rows, ArrayView<int>, Rows, int, int>(EmbeddingKernels.GatherRows);
     }
 

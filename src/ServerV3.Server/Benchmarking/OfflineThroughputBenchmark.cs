@@ -10,7 +10,9 @@ namespace ServerV3.Server.Benchmarking;
 /// </summary>
 public static class OfflineThroughputBenchmark
 {
-    public sealed record Result(int Concurrency, int PromptTokens, int GenTokens, double Seconds, double OutputTokensPerSecond, double TotalTokensPerSecond, long Steps);
+    public sealed record Result(
+        int Concurrency, int PromptTokens, int GenTokens, double Seconds, double OutputTokensPerSecond, double TotalTokensPerSecond, long Steps,
+        double AcceptanceRate, double MeanAcceptedLength);
 
     public static async Task<Result> RunAsync(InferenceEngine engine, int vocab, int concurrency, int promptTokens, int genTokens, int seed = 0)
     {
@@ -18,7 +20,7 @@ public static class OfflineThroughputBenchmark
         var prompts = Enumerable.Range(0, concurrency)
             .Select(_ => Enumerable.Range(0, promptTokens).Select(_ => random.Next(vocab)).ToArray()).ToArray();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = genTokens, IgnoreEos = true };
-        long stepsBefore = engine.Counters.Steps;
+        var before = engine.Counters;
         var clock = Stopwatch.StartNew();
         var counts = await Task.WhenAll(prompts.Select(async prompt =>
         {
@@ -28,7 +30,12 @@ public static class OfflineThroughputBenchmark
         }));
         double seconds = clock.Elapsed.TotalSeconds;
         int output = counts.Sum();
+        var after = engine.Counters;
+        long drafted = after.Speculation.DraftedTokens - before.Speculation.DraftedTokens;
+        long accepted = after.Speculation.AcceptedTokens - before.Speculation.AcceptedTokens;
+        long verifications = after.Speculation.Verifications - before.Speculation.Verifications;
         return new Result(concurrency, promptTokens, genTokens, seconds, output / seconds,
-            (output + concurrency * promptTokens) / seconds, engine.Counters.Steps - stepsBefore);
+            (output + concurrency * promptTokens) / seconds, after.Steps - before.Steps,
+            drafted == 0 ? 0 : (double)accepted / drafted, verifications == 0 ? 1 : 1 + (double)accepted / verifications);
     }
 }

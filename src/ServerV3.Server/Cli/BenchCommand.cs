@@ -22,8 +22,8 @@ public static class BenchCommand
         {
             int b = Positive(result.GetValue(batch), "--batch"), p = Positive(result.GetValue(promptTokens), "--prompt-tokens");
             int g = Positive(result.GetValue(genTokens), "--gen-tokens");
-            var options = engine.Bind(result, maxSequences: b);
             var directory = result.GetValue(model)!;
+            var (options, _) = engine.Bind(result, directory.FullName, maxRunning: b);
             using var loaded = LoadedModel.Load(directory.FullName, options);
             int threads = loaded.Device.Kernels.Workers > 0 ? loaded.Device.Kernels.Workers : Environment.ProcessorCount;
             double bandwidth = MemoryBandwidth.TriadBytesPerSecond(threads);

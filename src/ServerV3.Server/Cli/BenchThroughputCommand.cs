@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using ServerV3.Engine.Runtime;
-using ServerV3.Engine.Scheduling;
 using ServerV3.Server.Benchmarking;
 
 namespace ServerV3.Server.Cli;
@@ -24,9 +23,11 @@ public static class BenchThroughputCommand
             var levels = result.GetValue(concurrency)!;
             if (levels.Length == 0 || levels.Any(c => c < 1)) throw new UsageException("--concurrency values must be positive");
             int maxRunning = levels.Max();
-            var options = engine.Bind(result, maxSequences: maxRunning);
-            using var loaded = LoadedModel.Load(result.GetValue(model)!.FullName, options);
-            using var inference = new InferenceEngine(loaded, new SchedulerOptions { MaxBatchTokens = options.Shape.MaxTokensPerStep, MaxRunning = maxRunning });
+            string directory = result.GetValue(model)!.FullName;
+            var (options, scheduling) = engine.Bind(result, directory, maxRunning);
+            using var loaded = LoadedModel.Load(directory, options);
+            using var inference = new InferenceEngine(loaded, scheduling);
+            output.WriteLine($"speculative tokens: {scheduling.SpeculativeTokens}");
             var results = new List<OfflineThroughputBenchmark.Result>();
             // Warm-up: JIT and first touch of every kernel and buffer.
             OfflineThroughputBenchmark.RunAsync(inference, loaded.Config.VocabSize, 1, 8, 2).GetAwaiter().GetResult();
@@ -34,7 +35,7 @@ public static class BenchThroughputCommand
             {
                 var r = OfflineThroughputBenchmark.RunAsync(inference, loaded.Config.VocabSize, level, result.GetValue(promptTokens), result.GetValue(genTokens)).GetAwaiter().GetResult();
                 results.Add(r);
-                output.WriteLine($"concurrency {r.Concurrency,3}: {r.OutputTokensPerSecond,8:F1} output tokens/s, {r.TotalTokensPerSecond,8:F1} total tokens/s ({r.Seconds:F1} s, {r.Steps} steps)");
+                output.WriteLine($"concurrency {r.Concurrency,3}: {r.OutputTokensPerSecond,8:F1} output tokens/s, {r.TotalTokensPerSecond,8:F1} total tokens/s ({r.Seconds:F1} s, {r.Steps} steps, acceptance {r.AcceptanceRate:P1}, mean accepted length {r.MeanAcceptedLength:F2})");
             }
             if (result.GetValue(json) is { } file)
                 File.WriteAllText(file.FullName, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using ServerV3.Engine.Config;
 using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
+using ServerV3.Engine.Scheduling;
 
 namespace ServerV3.Server.Cli;
 
-/// <summary>The options every engine-running command accepts, bound to <see cref="EngineOptions"/>.</summary>
+/// <summary>The options every engine-running command accepts, bound to <see cref="EngineOptions"/> and <see cref="SchedulerOptions"/>.</summary>
 public sealed class EngineOptionSet
 {
     public Option<DeviceKind> Device { get; } = new("--device") { Description = "Accelerator: auto (CUDA when present), cpu or cuda", DefaultValueFactory = _ => DeviceKind.Auto };
@@ -12,27 +14,32 @@ public sealed class EngineOptionSet
     public Option<long> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Bytes of latent KV cache", DefaultValueFactory = _ => 256L << 20 };
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Tokens per KV-cache block", DefaultValueFactory = _ => 64 };
     public Option<int> MaxBatchTokens { get; } = new("--max-batch-tokens") { Description = "Most tokens in one engine step", DefaultValueFactory = _ => 512 };
+    public Option<int> MaxRunning { get; } = new("--max-running") { Description = "Most sequences running at once", DefaultValueFactory = _ => 64 };
+    public Option<int?> SpeculativeTokens { get; } = new("--speculative-tokens") { Description = "MTP draft tokens per step (default 1 when the model has an MTP layer; 0 turns speculation off)" };
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Device);
-        command.Options.Add(CpuThreads);
-        command.Options.Add(KvCacheMemory);
-        command.Options.Add(BlockSize);
-        command.Options.Add(MaxBatchTokens);
+        foreach (var option in new Option[] { Device, CpuThreads, KvCacheMemory, BlockSize, MaxBatchTokens, MaxRunning, SpeculativeTokens })
+            command.Options.Add(option);
     }
 
-    public EngineOptions Bind(ParseResult result, int maxSequences = 64)
+    /// <param name="modelDirectory">Its config.json decides the default of --speculative-tokens.</param>
+    /// <param name="maxRunning">Overrides --max-running (the benchmarks size it to their concurrency).</param>
+    public (EngineOptions Engine, SchedulerOptions Scheduler) Bind(ParseResult result, string modelDirectory, int? maxRunning = null)
     {
         int maxTokens = Positive(result.GetValue(MaxBatchTokens), "--max-batch-tokens");
-        return new EngineOptions
+        int running = maxRunning ?? Positive(result.GetValue(MaxRunning), "--max-running");
+        int speculative = result.GetValue(SpeculativeTokens) ?? (ModelConfig.Load(Path.Combine(modelDirectory, "config.json")).NumNextnPredictLayers > 0 ? 1 : 0);
+        if (speculative < 0) throw new UsageException($"--speculative-tokens must not be negative, got {speculative}");
+        var engine = new EngineOptions
         {
             Device = result.GetValue(Device),
             CpuThreads = result.GetValue(CpuThreads),
             KvCacheMemory = Positive(result.GetValue(KvCacheMemory), "--kv-cache-memory"),
             BlockSize = Positive(result.GetValue(BlockSize), "--block-size"),
-            Shape = new ModelShapeOptions { MaxTokensPerStep = maxTokens, MaxLogitRows = maxTokens, MaxSequences = maxSequences },
+            Shape = ModelShapeOptions.ForEngine(maxTokens, running, speculative),
         };
+        return (engine, new SchedulerOptions { MaxBatchTokens = maxTokens, MaxRunning = running, SpeculativeTokens = speculative });
     }
 
     private static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>

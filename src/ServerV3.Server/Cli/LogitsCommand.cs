@@ -27,7 +27,8 @@ public static class LogitsCommand
             int greedyTokens = result.GetValue(greedy);
             if (greedyTokens < 0) throw new UsageException($"--greedy must not be negative, got {greedyTokens}");
             var prompts = ReadPrompts(result.GetValue(tokens)!);
-            using var loaded = LoadedModel.Load(result.GetValue(model)!.FullName, engine.Bind(result, maxSequences: 1));
+            string directory = result.GetValue(model)!.FullName;
+            using var loaded = LoadedModel.Load(directory, engine.Bind(result, directory, maxRunning: 1).Engine);
             CheckPrompts(prompts, loaded.Config.VocabSize, loaded.Config.MaxPositionEmbeddings - greedyTokens);
             var entries = new List<SafetensorsWriter.Entry>();
             int vocab = loaded.Config.VocabSize;

@@ -2,6 +2,7 @@ using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Sampling;
 using ServerV3.Engine.Scheduling;
+using ServerV3.Engine.Speculative;
 using ServerV3.Tests;
 
 namespace ServerV3.Engine.Tests.Runtime;
@@ -9,16 +10,19 @@ namespace ServerV3.Engine.Tests.Runtime;
 /// <summary>A golden model with its own cache behind an <see cref="InferenceEngine"/>, and helpers to drive it.</summary>
 public sealed class EngineHarness : IDisposable
 {
-    public EngineHarness(string model = "tiny-v3", long kvCacheMemory = 16L << 20, int blockSize = 16, int maxBatchTokens = 256, int maxRunning = 32)
+    public EngineHarness(
+        string model = "tiny-v3", long kvCacheMemory = 16L << 20, int blockSize = 16, int maxBatchTokens = 256, int maxRunning = 32,
+        int speculativeTokens = 0, AcceptanceRule acceptanceRule = AcceptanceRule.Exact)
     {
         Model = LoadedModel.Load(RepositoryPaths.Golden(model), new EngineOptions
         {
             Device = DeviceKind.Cpu,
             KvCacheMemory = kvCacheMemory,
             BlockSize = blockSize,
-            Shape = new ModelShapeOptions { MaxTokensPerStep = maxBatchTokens, MaxSequences = maxRunning, MaxLogitRows = maxRunning },
+            Shape = ModelShapeOptions.ForEngine(maxBatchTokens, maxRunning, speculativeTokens),
         });
-        Engine = new InferenceEngine(Model, new SchedulerOptions { MaxBatchTokens = maxBatchTokens, MaxRunning = maxRunning });
+        Engine = new InferenceEngine(Model,
+            new SchedulerOptions { MaxBatchTokens = maxBatchTokens, MaxRunning = maxRunning, SpeculativeTokens = speculativeTokens }, acceptanceRule);
     }
 
     public LoadedModel Model { get; }

@@ -19,7 +19,7 @@ public sealed class SchedulerTests
     /// <summary>Plays one step: records progress and appends one token to each sequence that completed its tokens.</summary>
     private static void Complete(Scheduler scheduler, SchedulerOutput output)
     {
-        scheduler.Computed(output);
+        scheduler.Computed(output, sequence => output.Scheduled.Single(s => s.Sequence == sequence).NumTokens);
         foreach (var (sequence, _) in output.Scheduled)
             if (sequence.NumComputedTokens == sequence.NumTokens) sequence.Append(7);
     }

@@ -1,0 +1,76 @@
+using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Norm;
+
+namespace ServerV3.Kernels.Cpu;
+
+/// <summary>CPU SIMD bodies of the per-row kernels: RMSNorm and the MoE combine.</summary>
+public static class CpuRowKernels
+{
+    public static void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps) =>
+        RmsNormRows(x, y, weight, WorkRange.Start(tokens), WorkRange.End(tokens), dim, eps);
+
+    public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
+        CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens));
+
+    /// <summary>Same arithmetic as <see cref="RmsNormKernels.NormalizeRow"/>: sequential sum of squares, then scale.</summary>
+    [External("serverv3_rms_norm_cpu")]
+    private static unsafe void RmsNormRows(Rows x, Rows y, ArrayView<float> weight, int start, int end, int dim, float eps)
+    {
+        float* w = CpuPointers.Of(weight);
+        for (int t = start; t < end; t++)
+        {
+            float* input = CpuPointers.Of(x.Data) + x.Offset + (long)t * x.Stride;
+            float* output = CpuPointers.Of(y.Data) + y.Offset + (long)t * y.Stride;
+            var acc = Vector512<float>.Zero;
+            int c = 0;
+            for (; c + 16 <= dim; c += 16)
+            {
+                var v = Vector512.Load(input + c);
+                acc = Vector512.FusedMultiplyAdd(v, v, acc);
+            }
+            float sumSquares = Vector512.Sum(acc);
+            for (; c < dim; c++) sumSquares = MathF.FusedMultiplyAdd(input[c], input[c], sumSquares);
+            var inverseRms = Vector512.Create(1f / MathF.Sqrt(sumSquares / dim + eps));
+            c = 0;
+            for (; c + 16 <= dim; c += 16) (Vector512.Load(input + c) * inverseRms * Vector512.Load(w + c)).Store(output + c);
+            for (; c < dim; c++) output[c] = input[c] * inverseRms[0] * w[c];
+        }
+    }
+
+    [External("serverv3_combine_cpu")]
+    private static unsafe void CombineRows(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape, int start, int end)
+    {
+        int* slots = CpuPointers.Of(choiceSlots);
+        float* w = CpuPointers.Of(weights);
+        float* outputs = CpuPointers.Of(expertOutput.Data) + expertOutput.Offset;
+        for (int t = start; t < end; t++)
+        {
+            float* h = CpuPointers.Of(hidden.Data) + hidden.Offset + (long)t * hidden.Stride;
+            int c = 0;
+            for (; c + 16 <= shape.Hidden; c += 16)
+            {
+                var sum = Vector512<float>.Zero;
+                for (int k = 0; k < shape.TopK; k++)
+                {
+                    long choice = (long)t * shape.TopK + k;
+                    sum = Vector512.FusedMultiplyAdd(Vector512.Create(w[choice]), Vector512.Load(outputs + slots[choice] * (long)expertOutput.Stride + c), sum);
+                }
+                (Vector512.Load(h + c) + sum).Store(h + c);
+            }
+            for (; c < shape.Hidden; c++)
+            {
+                float sum = 0;
+                for (int k = 0; k < shape.TopK; k++)
+                {
+                    long choice = (long)t * shape.TopK + k;
+                    sum = MathF.FusedMultiplyAdd(w[choice], outputs[slots[choice] * (long)expertOutput.Stride + c], sum);
+                }
+                h[c] += sum;
+            }
+        }
+    }
+}
