@@ -30,7 +30,8 @@ public static class ServerSentEvents
         ArgumentNullException.ThrowIfNull(payload);
         var buffer = new ArrayBufferWriter<byte>();
         buffer.Write("data: "u8);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // A writer made here does not inherit the serializer's encoder: pass it on.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = typeInfo.Options.Encoder }))
             JsonSerializer.Serialize(writer, payload, typeInfo);
         buffer.Write("\n\n"u8);
         return buffer.WrittenSpan.ToArray();

@@ -31,15 +31,23 @@ internal static class MarkerSearch
         var longest = 0;
         foreach (var marker in markers)
         {
-            for (var length = Math.Min(text.Length, marker.Length - 1); length > longest; length--)
+            var tail = text.AsSpan(Math.Max(0, text.Length - (marker.Length - 1)));
+            // Candidates start with the marker's first character; the earliest match is the longest.
+            for (var start = tail.IndexOf(marker[0]); start >= 0 && tail.Length - start > longest; start = NextIndexOf(tail, marker[0], start))
             {
-                if (text.AsSpan(text.Length - length).SequenceEqual(marker.AsSpan(0, length)))
+                if (marker.AsSpan().StartsWith(tail[start..]))
                 {
-                    longest = length;
+                    longest = tail.Length - start;
                     break;
                 }
             }
         }
         return longest;
+    }
+
+    private static int NextIndexOf(ReadOnlySpan<char> text, char value, int after)
+    {
+        var next = text[(after + 1)..].IndexOf(value);
+        return next < 0 ? -1 : after + 1 + next;
     }
 }

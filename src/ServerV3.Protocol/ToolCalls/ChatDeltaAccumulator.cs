@@ -21,5 +21,5 @@ internal sealed class ChatDeltaAccumulator
 
     public ParsedToolCalls ToResult() => new(
         _content.ToString(),
-        _toolCalls.Select(call => new ToolCall { Id = call.Id, Function = new FunctionCall(call.Name, call.Arguments.ToString()) }).ToList());
+        [.. _toolCalls.Select(call => new ToolCall { Id = call.Id, Function = new FunctionCall(call.Name, call.Arguments.ToString()) })]);
 }

@@ -66,8 +66,7 @@ public sealed class ToolCallStreamParser
                     Consume(start.End, start.Marker == DeepSeekToolCallFormat.CallsBegin ? State.BetweenCalls : State.CallType);
                     return true;
                 }
-                var content = HoldBackPartialMarker(DeepSeekToolCallFormat.Starts, endOfText);
-                delta.AddContent(content);
+                delta.AddContent(HoldBackPartialMarker(DeepSeekToolCallFormat.Starts, endOfText));
                 return false;
 
             case State.BetweenCalls:

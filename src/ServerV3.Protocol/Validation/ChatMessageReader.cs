@@ -9,7 +9,7 @@ internal static class ChatMessageReader
     {
         if (messages is null) throw new InvalidRequestException(ParameterErrors.Missing("messages"));
         if (messages.Count == 0) throw new InvalidRequestException(ParameterErrors.EmptyArray("messages"));
-        return messages.Select((message, i) => Read(message, $"messages[{i}]")).ToList();
+        return [.. messages.Select((message, i) => Read(message, $"messages[{i}]"))];
     }
 
     private static NormalizedChatMessage Read(ChatMessageParam? message, string param)

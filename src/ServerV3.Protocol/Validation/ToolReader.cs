@@ -6,7 +6,7 @@ namespace ServerV3.Protocol;
 internal static partial class ToolReader
 {
     public static IReadOnlyList<FunctionDefinition> ReadTools(IReadOnlyList<ToolDefinition?>? tools) =>
-        (tools ?? []).Select((tool, i) => ReadTool(tool, $"tools[{i}]")).ToList();
+        [.. (tools ?? []).Select((tool, i) => ReadTool(tool, $"tools[{i}]"))];
 
     public static NormalizedToolChoice ReadToolChoice(ToolChoice? choice, IReadOnlyList<FunctionDefinition> tools)
     {

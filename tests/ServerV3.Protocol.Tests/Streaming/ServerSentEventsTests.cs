@@ -20,13 +20,13 @@ public class ServerSentEventsTests
             ServerSentEvents.Format(chunks.Usage(new Usage(9, 2))),
             ServerSentEvents.Done.ToArray(),
         };
-        const string head = """data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-v3","system_fingerprint":"fp_1",""";
+        const string head = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"deepseek-v3\",\"system_fingerprint\":\"fp_1\"";
         Assert.Equal(
-            head + """"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
-            head + """"choices":[{"index":0,"delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
-            head + """"choices":[{"index":0,"delta":{"content":"lo ‘世界’"},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
-            head + """"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}""" + "\n\n" +
-            head + """"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}""" + "\n\n" +
+            head + ""","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
+            head + ""","choices":[{"index":0,"delta":{"content":"Hel"},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
+            head + ""","choices":[{"index":0,"delta":{"content":"lo ‘世界’"},"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
+            head + ""","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}""" + "\n\n" +
+            head + ""","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}""" + "\n\n" +
             "data: [DONE]\n\n",
             string.Concat(events.Select(Encoding.UTF8.GetString)));
     }
@@ -76,11 +76,11 @@ public class ServerSentEventsTests
         var events = string.Concat(
             new[] { ServerSentEvents.Format(chunks.Text(0, "Once")), ServerSentEvents.Format(chunks.Finish(0, FinishReasons.Length)), ServerSentEvents.Format(chunks.Usage(new Usage(3, 1))) }
                 .Select(Encoding.UTF8.GetString));
-        const string head = """data: {"id":"cmpl-1","object":"text_completion","created":1700000000,"model":"m","system_fingerprint":null,""";
+        const string head = """data: {"id":"cmpl-1","object":"text_completion","created":1700000000,"model":"m","system_fingerprint":null""";
         Assert.Equal(
-            head + """"choices":[{"text":"Once","index":0,"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
-            head + """"choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"length"}]}""" + "\n\n" +
-            head + """"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""" + "\n\n",
+            head + ""","choices":[{"text":"Once","index":0,"logprobs":null,"finish_reason":null}]}""" + "\n\n" +
+            head + ""","choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"length"}]}""" + "\n\n" +
+            head + ""","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""" + "\n\n",
             events);
     }
 

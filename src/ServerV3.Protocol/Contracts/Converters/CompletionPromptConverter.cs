@@ -51,9 +51,16 @@ internal sealed class CompletionPromptConverter : JsonConverter<CompletionPrompt
         if (value.IsBatch) writer.WriteStartArray();
         foreach (var input in value.Inputs)
         {
-            if (input.TokenIds is { } ids) JsonShapeReader.WriteIntArray(writer, ids);
+            if (input.TokenIds is { } ids) WriteIds(writer, ids);
             else writer.WriteStringValue(input.Text);
         }
         if (value.IsBatch) writer.WriteEndArray();
+    }
+
+    private static void WriteIds(Utf8JsonWriter writer, IReadOnlyList<int> ids)
+    {
+        writer.WriteStartArray();
+        foreach (var id in ids) writer.WriteNumberValue(id);
+        writer.WriteEndArray();
     }
 }

@@ -37,13 +37,6 @@ internal static class JsonShapeReader
         }
     }
 
-    public static void WriteIntArray(Utf8JsonWriter writer, IReadOnlyList<int> values)
-    {
-        writer.WriteStartArray();
-        foreach (var value in values) writer.WriteNumberValue(value);
-        writer.WriteEndArray();
-    }
-
     public delegate T ElementReader<out T>(ref Utf8JsonReader reader, string path);
 
     public delegate void PropertyReader(ref Utf8JsonReader reader, string name);

@@ -35,7 +35,7 @@ internal sealed class MessageContentConverter : JsonConverter<MessageContent>
     private static ContentPart ReadPart(ref Utf8JsonReader reader, string path)
     {
         string? type = null, text = null;
-        JsonShapeReader.ReadObject(ref reader, path, (ref Utf8JsonReader r, string name) =>
+        JsonShapeReader.ReadObject(ref reader, path, (ref r, name) =>
         {
             switch (name)
             {

@@ -14,7 +14,7 @@ internal sealed class ToolChoiceConverter : JsonConverter<ToolChoice>
                 return new ToolChoice { Mode = reader.GetString() };
             case JsonTokenType.StartObject:
                 string? type = null, functionName = null;
-                JsonShapeReader.ReadObject(ref reader, "", (ref Utf8JsonReader r, string name) =>
+                JsonShapeReader.ReadObject(ref reader, "", (ref r, name) =>
                 {
                     switch (name)
                     {
@@ -47,7 +47,7 @@ internal sealed class ToolChoiceConverter : JsonConverter<ToolChoice>
     private static string? ReadFunctionName(ref Utf8JsonReader reader)
     {
         string? functionName = null;
-        JsonShapeReader.ReadObject(ref reader, ".function", (ref Utf8JsonReader r, string name) =>
+        JsonShapeReader.ReadObject(ref reader, ".function", (ref r, name) =>
         {
             if (name == "name") functionName = JsonShapeReader.ReadOptionalString(ref r, ".function.name");
             else r.Skip();
