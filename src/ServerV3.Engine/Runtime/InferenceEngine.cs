@@ -63,7 +63,8 @@ public sealed class InferenceEngine : IDisposable
     public async IAsyncEnumerable<TokenEvent> Generate(
         IReadOnlyList<int> prompt, SamplingParams sampling, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var sequence = Validate(prompt, sampling);
+        CheckRequest(prompt, sampling);
+        var sequence = new Sequence(Interlocked.Increment(ref order), prompt, sampling);
         var output = Channel.CreateUnbounded<TokenEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         submissions.Enqueue((sequence, output));
         wake.Release();
@@ -94,7 +95,8 @@ public sealed class InferenceEngine : IDisposable
         wake.Dispose();
     }
 
-    private Sequence Validate(IReadOnlyList<int> prompt, SamplingParams sampling)
+    /// <summary>Throws <see cref="RequestRejectedException"/> for a request the engine can never serve.</summary>
+    public void CheckRequest(IReadOnlyList<int> prompt, SamplingParams sampling)
     {
         if (prompt.Count == 0) throw new RequestRejectedException("the prompt is empty");
         int bad = prompt.ToList().FindIndex(id => (uint)id >= (uint)model.Config.VocabSize);
@@ -106,7 +108,6 @@ public sealed class InferenceEngine : IDisposable
                 $"the prompt ({prompt.Count} tokens) plus max_tokens ({sampling.MaxTokens}) is {total} tokens, beyond the model's context length of {MaxModelLength}");
         if (!scheduler.CanEverFit(total))
             throw new RequestRejectedException($"{total} tokens can never fit in the KV cache ({model.Cache.NumBlocks} blocks of {model.Cache.BlockSize}); raise --kv-cache-memory");
-        return new Sequence(Interlocked.Increment(ref order), prompt, sampling);
     }
 
     private void Loop()

@@ -15,12 +15,15 @@ public static class CommandLine
         error ??= Console.Error;
         var root = new RootCommand("ServerV3: an OpenAI-compatible inference server for DeepSeek-V3-architecture models")
         {
+            ServeCommand.Create(),
             LogitsCommand.Create(output),
             MakeModelCommand.Create(output),
             BenchCommand.Create(output),
             BenchThroughputCommand.Create(output),
         };
-        var result = root.Parse(args);
+        // No verb means serve (the built-in demo model unless --model): `dotnet run --project src/ServerV3.Server` gives a working server.
+        bool noVerb = args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version"));
+        var result = root.Parse(noVerb ? ["serve", .. args] : args);
         if (result.Errors.Count > 0)
         {
             foreach (var parseError in result.Errors) error.WriteLine($"serverv3: {parseError.Message}");

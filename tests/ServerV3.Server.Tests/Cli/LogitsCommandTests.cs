@@ -57,7 +57,6 @@ public sealed class LogitsCommandTests : IDisposable
     [InlineData("logits", "--model", "MODEL", "--tokens", "TOKENS", "--out", "x", "--greedy", "-1")]
     [InlineData("make-model", "--config", "configs/tiny.json", "--out", "x", "--dtype", "int4")]
     [InlineData("frobnicate")]
-    [InlineData]
     public void MisuseExitsWithCode2(params string[] args)
     {
         string tokens = Write("ok.json", "{\"prompts\": [[1]]}");

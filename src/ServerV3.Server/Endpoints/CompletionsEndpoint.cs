@@ -1,0 +1,111 @@
+using System.Threading.Channels;
+using ServerV3.Protocol;
+using ServerV3.Server.Generation;
+using ServerV3.Server.Hosting;
+
+namespace ServerV3.Server.Endpoints;
+
+/// <summary>POST /v1/completions: text or token-id prompts (one or many), n choices each, echo; streamed as SSE or whole.</summary>
+public static class CompletionsEndpoint
+{
+    private sealed record PromptJob(int Index, IReadOnlyList<int> Tokens, string EchoText, int MaxNewTokens);
+
+    public static async Task HandleAsync(HttpContext context, ModelService modelService)
+    {
+        if (modelService.Served is not { } served)
+        {
+            await HttpIo.WriteErrorAsync(context, ApiError.ServiceUnavailable("the model is still loading"));
+            return;
+        }
+        var body = await HttpIo.ReadBodyAsync(context);
+        if (!body.TryGetValue(out var bytes, out var error)
+            || !RequestParser.Parse(bytes, ProtocolJsonContext.Relaxed.CompletionRequest).TryGetValue(out var parsed, out error)
+            || !RequestValidator.ValidateCompletion(parsed, served.Limits).TryGetValue(out var request, out error))
+        {
+            await HttpIo.WriteErrorAsync(context, error);
+            return;
+        }
+        var tokenizer = served.Services.Tokenizer;
+        var jobs = new List<PromptJob>();
+        foreach (var (prompt, index) in request.Prompts.Select((p, i) => (p, i)))
+        {
+            var tokens = prompt.TokenIds ?? tokenizer.Encode(prompt.Text ?? "", addSpecialTokens: true);
+            if (!RequestValidator.CheckContextLength(tokens.Count, request, served.Limits).TryGetValue(out int maxNew, out error)
+                || !ChatCompletionsEndpoint.Admit(served, tokens, ChoiceStream.Sampling(request.Generation, maxNew, 0)).TryGetValue(out _, out error))
+            {
+                await HttpIo.WriteErrorAsync(context, error);
+                return;
+            }
+            string echo = request.Echo ? prompt.Text ?? tokenizer.Decode(tokens, skipSpecialTokens: false) : "";
+            jobs.Add(new PromptJob(index, tokens, echo, maxNew));
+        }
+        int n = request.Generation.N;
+        var choices = jobs.SelectMany(job => Enumerable.Range(0, n).Select(sample => (Index: job.Index * n + sample, Job: job,
+            Stream: ChoiceStream.RunAsync(served.Services.Engine, tokenizer, job.Tokens,
+                ChoiceStream.Sampling(request.Generation, job.MaxNewTokens, sample), request.Generation.Stop, context.RequestAborted)))).ToArray();
+        var chunks = new CompletionChunkBuilder(ResponseIds.NewCompletionId(), request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        int promptTokens = jobs.Sum(j => j.Tokens.Count);
+        if (!request.Generation.Stream)
+        {
+            var results = await Task.WhenAll(choices.Select(async c =>
+            {
+                var text = new System.Text.StringBuilder(c.Job.EchoText);
+                var tokens = new List<GeneratedToken>();
+                ChoicePiece last = null!;
+                await foreach (var piece in c.Stream)
+                {
+                    text.Append(piece.Text);
+                    tokens.AddRange(piece.Tokens);
+                    last = piece;
+                }
+                return (Choice: new CompletionChoice
+                {
+                    Index = c.Index,
+                    Text = text.ToString(),
+                    Logprobs = served.CompletionLogprobs(tokens, c.Job.EchoText.Length),
+                    FinishReason = last.FinishReason,
+                }, Tokens: last.CompletionTokens);
+            }));
+            await HttpIo.WriteJsonAsync(context, new Completion
+            {
+                Id = chunks.Id,
+                Created = chunks.Created,
+                Model = chunks.Model,
+                Choices = results.Select(r => r.Choice).ToArray(),
+                Usage = new Usage(promptTokens, results.Sum(r => r.Tokens)),
+            }, ProtocolJsonContext.Relaxed.Completion);
+            return;
+        }
+        var events = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
+        var producers = choices.Select(async c =>
+        {
+            int offset = c.Job.EchoText.Length;
+            if (offset > 0) await events.Writer.WriteAsync(chunks.Text(c.Index, c.Job.EchoText));
+            await foreach (var piece in c.Stream)
+            {
+                if (piece.FinishReason is { } reason)
+                {
+                    await events.Writer.WriteAsync(chunks.Finish(c.Index, reason));
+                    return piece.CompletionTokens;
+                }
+                await events.Writer.WriteAsync(chunks.Text(c.Index, piece.Text, served.CompletionLogprobs(piece.Tokens, offset)));
+                offset += piece.Text.Length;
+            }
+            return 0;
+        }).ToArray();
+        _ = Task.WhenAll(producers).ContinueWith(t => events.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        await HttpIo.StartEventStreamAsync(context);
+        try
+        {
+            await foreach (var chunk in events.Reader.ReadAllAsync(context.RequestAborted))
+                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunk));
+            if (request.Generation.IncludeUsage)
+                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunks.Usage(new Usage(promptTokens, (await Task.WhenAll(producers)).Sum()))));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));
+        }
+        await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
+    }
+}
