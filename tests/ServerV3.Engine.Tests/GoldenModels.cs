@@ -1,3 +1,4 @@
+using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Runtime;
 using ServerV3.Tests;
 
@@ -16,7 +17,7 @@ public sealed class GoldenModels : IDisposable
             if (!models.TryGetValue(name, out var entry))
             {
                 var golden = new GoldenData(name);
-                entry = (LoadedModel.Load(golden.ModelDirectory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = 16L << 20 }), golden);
+                entry = (LoadedModel.Load(golden.ModelDirectory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = KvCacheBudget.FromBytes(16L << 20) }), golden);
                 models[name] = entry;
             }
             return entry;

@@ -65,6 +65,14 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Memory left for the cache: on a GPU its memory minus what is allocated (<paramref name="allocatedBytes"/>);
+    /// on the CPU the memory available to the process minus what it already uses.
+    /// </summary>
+    public long FreeMemoryBytes(long allocatedBytes) => Accelerator.AcceleratorType == AcceleratorType.CPU
+        ? Math.Max(0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - Environment.WorkingSet)
+        : Math.Max(0, Accelerator.MemorySize - allocatedBytes);
+
     public void Dispose()
     {
         Kernels.Dispose();

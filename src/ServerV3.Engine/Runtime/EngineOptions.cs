@@ -1,3 +1,4 @@
+using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
 
 namespace ServerV3.Engine.Runtime;
@@ -13,8 +14,8 @@ public sealed record EngineOptions
     /// <summary>Tokens per latent-cache block.</summary>
     public int BlockSize { get; init; } = 64;
 
-    /// <summary>Bytes of latent cache to allocate (all layers, MTP included).</summary>
-    public long KvCacheMemory { get; init; } = 256L << 20;
+    /// <summary>Memory of the latent cache (all layers, MTP included).</summary>
+    public KvCacheBudget KvCacheMemory { get; init; } = KvCacheBudget.FromBytes(256L << 20);
 
     public ModelShapeOptions Shape { get; init; } = new();
 }

@@ -38,7 +38,7 @@ public sealed class LoadedModel : IDisposable
             var weights = ModelWeights.Load(loader, config, (done, total) => progress?.Invoke(done, total, loader.BytesLoaded));
             int layers = config.NumHiddenLayers + config.NumNextnPredictLayers;
             long perBlock = LatentCache.BytesPerBlock(layers, options.BlockSize, config.LatentCacheWidth);
-            int numBlocks = (int)Math.Max(1, options.KvCacheMemory / perBlock);
+            int numBlocks = (int)Math.Clamp(options.KvCacheMemory.Resolve(device.FreeMemoryBytes(loader.BytesLoaded)) / perBlock, 1, int.MaxValue);
             var cache = new LatentCache(device.Accelerator, layers, numBlocks, options.BlockSize, config.LatentCacheWidth);
             var model = new DeepSeekV3Model(device, config, weights, cache, options.Shape);
             return new LoadedModel(device, config, weights, cache, model);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ServerV3.Engine.Config;
+using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Scheduling;
@@ -11,7 +12,7 @@ public sealed class EngineOptionSet
 {
     public Option<DeviceKind> Device { get; } = new("--device") { Description = "Accelerator: auto (CUDA when present), cpu or cuda", DefaultValueFactory = _ => DeviceKind.Auto };
     public Option<int> CpuThreads { get; } = new("--cpu-threads") { Description = "CPU accelerator worker threads (0: one per core)" };
-    public Option<long> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Bytes of latent KV cache", DefaultValueFactory = _ => 256L << 20 };
+    public Option<string> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "Latent KV cache size: bytes (268435456, 256MiB, 2GiB) or a fraction of the free memory (0.9)", DefaultValueFactory = _ => "256MiB" };
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Tokens per KV-cache block", DefaultValueFactory = _ => 64 };
     public Option<int> MaxBatchTokens { get; } = new("--max-batch-tokens") { Description = "Most tokens in one engine step", DefaultValueFactory = _ => 512 };
     public Option<int> MaxRunning { get; } = new("--max-running") { Description = "Most sequences running at once", DefaultValueFactory = _ => 64 };
@@ -35,12 +36,16 @@ public sealed class EngineOptionSet
         {
             Device = result.GetValue(Device),
             CpuThreads = result.GetValue(CpuThreads),
-            KvCacheMemory = Positive(result.GetValue(KvCacheMemory), "--kv-cache-memory"),
+            KvCacheMemory = ParseBudget(result.GetValue(KvCacheMemory)),
             BlockSize = Positive(result.GetValue(BlockSize), "--block-size"),
             Shape = ModelShapeOptions.ForEngine(maxTokens, running, speculative),
         };
         return (engine, new SchedulerOptions { MaxBatchTokens = maxTokens, MaxRunning = running, SpeculativeTokens = speculative });
     }
+
+    public static KvCacheBudget ParseBudget(string? text) => KvCacheBudget.TryParse(text, out var budget)
+        ? budget
+        : throw new UsageException($"--kv-cache-memory: \"{text}\" is neither a size (268435456, 256MiB, 2GiB) nor a fraction of free memory (0.9)");
 
     private static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new UsageException($"{name} must be positive, got {value}");

@@ -58,7 +58,7 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
         {
             Device = Options.Device,
             CpuThreads = Options.CpuThreads,
-            KvCacheMemory = Options.KvCacheMemory,
+            KvCacheMemory = Cli.EngineOptionSet.ParseBudget(Options.KvCacheMemory),
             BlockSize = Options.BlockSize,
             Shape = ModelShapeOptions.ForEngine(Options.MaxBatchTokens, Options.MaxRunning, speculative),
         };

@@ -16,7 +16,8 @@ public sealed record ServerOptions
     public string ServedModelName { get; init; } = "";
     public DeviceKind Device { get; init; } = DeviceKind.Auto;
     public int CpuThreads { get; init; }
-    public long KvCacheMemory { get; init; } = 256L << 20;
+    /// <summary>Bytes (268435456, 256MiB, 2GiB) or a fraction of the free memory (0.9).</summary>
+    public string KvCacheMemory { get; init; } = "256MiB";
     public int BlockSize { get; init; } = 64;
     public int MaxBatchTokens { get; init; } = 512;
     public int MaxRunning { get; init; } = 64;

@@ -1,3 +1,4 @@
+using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.Execution;
 using ServerV3.Engine.ModelLoading;
@@ -28,7 +29,7 @@ public sealed class RandomCheckpointTests
             }
             Assert.Equal(fp8, ModelConfig.Load(Path.Combine(directory, "config.json")).Fp8WeightBlockSize is not null);
 
-            using var model = LoadedModel.Load(directory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = 4L << 20 });
+            using var model = LoadedModel.Load(directory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = KvCacheBudget.FromBytes(4L << 20) });
             int[] prompt = Enumerable.Range(0, 40).Select(i => i * 37 % config.VocabSize).ToArray();
             using var session = new SequenceSession(model, prompt.Length);
             var (logits, mtp) = session.Append(prompt, withMtp: true);

@@ -1,3 +1,4 @@
+using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Sampling;
@@ -17,7 +18,7 @@ public sealed class EngineHarness : IDisposable
         Model = LoadedModel.Load(RepositoryPaths.Golden(model), new EngineOptions
         {
             Device = DeviceKind.Cpu,
-            KvCacheMemory = kvCacheMemory,
+            KvCacheMemory = KvCacheBudget.FromBytes(kvCacheMemory),
             BlockSize = blockSize,
             Shape = ModelShapeOptions.ForEngine(maxBatchTokens, maxRunning, speculativeTokens),
         });

@@ -24,7 +24,7 @@ public sealed class ServerFixture : IAsyncLifetime
                 ["Host"] = "127.0.0.1",
                 ["Port"] = "0",
                 ["Device"] = "Cpu",
-                ["KvCacheMemory"] = (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["KvCacheMemory"] = "64MiB",
                 ["BlockSize"] = "16",
                 ["MaxRequestBodyBytes"] = (1 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
