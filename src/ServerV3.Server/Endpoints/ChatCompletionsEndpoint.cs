@@ -15,16 +15,10 @@ public static class ChatCompletionsEndpoint
 {
     public static async Task HandleAsync(HttpContext context, ModelService modelService)
     {
-        if (modelService.Served is not { } served)
-        {
-            await HttpIo.WriteErrorAsync(context, ApiError.ServiceUnavailable("the model is still loading"));
+        if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.ChatCompletionRequest, RequestValidator.ValidateChatCompletion)
+            is not var (served, request))
             return;
-        }
-        var body = await HttpIo.ReadBodyAsync(context);
-        if (!body.TryGetValue(out var bytes, out var error)
-            || !RequestParser.Parse(bytes, ProtocolJsonContext.Relaxed.ChatCompletionRequest).TryGetValue(out var parsed, out error)
-            || !RequestValidator.ValidateChatCompletion(parsed, served.Limits).TryGetValue(out var request, out error)
-            || !Render(served, request).TryGetValue(out var prompt, out error)
+        if (!Render(served, request).TryGetValue(out var prompt, out var error)
             || !RequestValidator.CheckContextLength(prompt.Count, request, served.Limits).TryGetValue(out int maxNewTokens, out error))
         {
             await HttpIo.WriteErrorAsync(context, error);
@@ -130,43 +124,30 @@ public static class ChatCompletionsEndpoint
     private static async Task StreamAsync(
         HttpContext context, ServedModel served, NormalizedChatRequest request, int promptTokens, IAsyncEnumerable<ChoicePiece>[] choices, ChatCompletionChunkBuilder chunks)
     {
-        // Choices run concurrently; their chunks meet in one channel and are written in the order they come.
-        var events = Channel.CreateUnbounded<ChatCompletionChunk>(new UnboundedChannelOptions { SingleReader = true });
-        var producers = choices.Select((choice, index) => ProduceAsync(choice, index)).ToArray();
-        _ = Task.WhenAll(producers).ContinueWith(t => events.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        await EventStream.WriteAsync<ChatCompletionChunk>(context,
+            events => choices.Select((choice, index) => ProduceAsync(events, choice, index)).ToArray(),
+            ServerSentEvents.Format,
+            request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null);
 
-        async Task<int> ProduceAsync(IAsyncEnumerable<ChoicePiece> choice, int index)
+        async Task<int> ProduceAsync(ChannelWriter<ChatCompletionChunk> events, IAsyncEnumerable<ChoicePiece> choice, int index)
         {
             var tools = request.ParsesToolCalls ? new ToolCallStreamParser() : null;
-            await events.Writer.WriteAsync(chunks.Role(index));
+            await events.WriteAsync(chunks.Role(index));
             await foreach (var piece in choice)
             {
                 if (piece.FinishReason is { } reason)
                 {
-                    if (tools?.Finish() is { } rest) await events.Writer.WriteAsync(chunks.Delta(index, rest));
-                    await events.Writer.WriteAsync(chunks.Finish(index, tools?.HasToolCalls == true ? FinishReasons.ToolCalls : reason));
+                    if (tools?.Finish() is { } rest) await events.WriteAsync(chunks.Delta(index, rest));
+                    await events.WriteAsync(chunks.Finish(index, tools?.HasToolCalls == true ? FinishReasons.ToolCalls : reason));
                     return piece.CompletionTokens;
                 }
                 var delta = tools is not null ? tools.Push(piece.Text) : piece.Text.Length > 0 ? new ChatCompletionDelta { Content = piece.Text } : null;
                 var logprobs = served.ChatLogprobs(piece.Tokens);
                 if (delta is not null || logprobs is not null)
-                    await events.Writer.WriteAsync(chunks.Delta(index, delta ?? new ChatCompletionDelta { Content = "" }, logprobs));
+                    await events.WriteAsync(chunks.Delta(index, delta ?? new ChatCompletionDelta { Content = "" }, logprobs));
             }
             return 0;
         }
 
-        await HttpIo.StartEventStreamAsync(context);
-        try
-        {
-            await foreach (var chunk in events.Reader.ReadAllAsync(context.RequestAborted))
-                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunk));
-            if (request.Generation.IncludeUsage)
-                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunks.Usage(new Usage(promptTokens, (await Task.WhenAll(producers)).Sum()))));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));
-        }
-        await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
     }
 }

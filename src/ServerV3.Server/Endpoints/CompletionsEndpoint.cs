@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ServerV3.Protocol;
 using ServerV3.Server.Generation;
 using ServerV3.Server.Hosting;
@@ -12,25 +11,15 @@ public static class CompletionsEndpoint
 
     public static async Task HandleAsync(HttpContext context, ModelService modelService)
     {
-        if (modelService.Served is not { } served)
-        {
-            await HttpIo.WriteErrorAsync(context, ApiError.ServiceUnavailable("the model is still loading"));
+        if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.CompletionRequest, RequestValidator.ValidateCompletion)
+            is not var (served, request))
             return;
-        }
-        var body = await HttpIo.ReadBodyAsync(context);
-        if (!body.TryGetValue(out var bytes, out var error)
-            || !RequestParser.Parse(bytes, ProtocolJsonContext.Relaxed.CompletionRequest).TryGetValue(out var parsed, out error)
-            || !RequestValidator.ValidateCompletion(parsed, served.Limits).TryGetValue(out var request, out error))
-        {
-            await HttpIo.WriteErrorAsync(context, error);
-            return;
-        }
         var tokenizer = served.Services.Tokenizer;
         var jobs = new List<PromptJob>();
         foreach (var (prompt, index) in request.Prompts.Select((p, i) => (p, i)))
         {
             var tokens = prompt.TokenIds ?? tokenizer.Encode(prompt.Text ?? "", addSpecialTokens: true);
-            if (!RequestValidator.CheckContextLength(tokens.Count, request, served.Limits).TryGetValue(out int maxNew, out error)
+            if (!RequestValidator.CheckContextLength(tokens.Count, request, served.Limits).TryGetValue(out int maxNew, out var error)
                 || !ChatCompletionsEndpoint.Admit(served, tokens, ChoiceStream.Sampling(request.Generation, maxNew, 0)).TryGetValue(out _, out error))
             {
                 await HttpIo.WriteErrorAsync(context, error);
@@ -76,36 +65,21 @@ public static class CompletionsEndpoint
             }, ProtocolJsonContext.Relaxed.Completion);
             return;
         }
-        var events = Channel.CreateUnbounded<Completion>(new UnboundedChannelOptions { SingleReader = true });
-        var producers = choices.Select(async c =>
+        await EventStream.WriteAsync<Completion>(context, events => choices.Select(async c =>
         {
             int offset = c.Job.EchoText.Length;
-            if (offset > 0) await events.Writer.WriteAsync(chunks.Text(c.Index, c.Job.EchoText));
+            if (offset > 0) await events.WriteAsync(chunks.Text(c.Index, c.Job.EchoText));
             await foreach (var piece in c.Stream)
             {
                 if (piece.FinishReason is { } reason)
                 {
-                    await events.Writer.WriteAsync(chunks.Finish(c.Index, reason));
+                    await events.WriteAsync(chunks.Finish(c.Index, reason));
                     return piece.CompletionTokens;
                 }
-                await events.Writer.WriteAsync(chunks.Text(c.Index, piece.Text, served.CompletionLogprobs(piece.Tokens, offset)));
+                await events.WriteAsync(chunks.Text(c.Index, piece.Text, served.CompletionLogprobs(piece.Tokens, offset)));
                 offset += piece.Text.Length;
             }
             return 0;
-        }).ToArray();
-        _ = Task.WhenAll(producers).ContinueWith(t => events.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
-        await HttpIo.StartEventStreamAsync(context);
-        try
-        {
-            await foreach (var chunk in events.Reader.ReadAllAsync(context.RequestAborted))
-                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunk));
-            if (request.Generation.IncludeUsage)
-                await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(chunks.Usage(new Usage(promptTokens, (await Task.WhenAll(producers)).Sum()))));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));
-        }
-        await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
+        }).ToArray(), ServerSentEvents.Format, request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null);
     }
 }

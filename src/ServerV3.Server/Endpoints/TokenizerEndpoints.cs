@@ -8,19 +8,9 @@ public static class TokenizerEndpoints
 {
     public static async Task TokenizeAsync(HttpContext context, ModelService modelService)
     {
-        if (modelService.Served is not { } served)
-        {
-            await HttpIo.WriteErrorAsync(context, ApiError.ServiceUnavailable("the model is still loading"));
+        if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.TokenizeRequest, RequestValidator.ValidateTokenize)
+            is not var (served, request))
             return;
-        }
-        var body = await HttpIo.ReadBodyAsync(context);
-        if (!body.TryGetValue(out var bytes, out var error)
-            || !RequestParser.Parse(bytes, ProtocolJsonContext.Relaxed.TokenizeRequest).TryGetValue(out var parsed, out error)
-            || !RequestValidator.ValidateTokenize(parsed, served.Limits).TryGetValue(out var request, out error))
-        {
-            await HttpIo.WriteErrorAsync(context, error);
-            return;
-        }
         IReadOnlyList<int> tokens;
         if (request.Messages is { } messages)
         {
@@ -50,19 +40,9 @@ public static class TokenizerEndpoints
 
     public static async Task DetokenizeAsync(HttpContext context, ModelService modelService)
     {
-        if (modelService.Served is not { } served)
-        {
-            await HttpIo.WriteErrorAsync(context, ApiError.ServiceUnavailable("the model is still loading"));
+        if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.DetokenizeRequest, RequestValidator.ValidateDetokenize)
+            is not var (served, request))
             return;
-        }
-        var body = await HttpIo.ReadBodyAsync(context);
-        if (!body.TryGetValue(out var bytes, out var error)
-            || !RequestParser.Parse(bytes, ProtocolJsonContext.Relaxed.DetokenizeRequest).TryGetValue(out var parsed, out error)
-            || !RequestValidator.ValidateDetokenize(parsed, served.Limits).TryGetValue(out var request, out error))
-        {
-            await HttpIo.WriteErrorAsync(context, error);
-            return;
-        }
         await HttpIo.WriteJsonAsync(context, new DetokenizeResponse(served.Services.Tokenizer.Decode(request.Tokens, skipSpecialTokens: false)), ProtocolJsonContext.Relaxed.DetokenizeResponse);
     }
 }
