@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ServerV3.Engine.Execution;
@@ -28,13 +29,17 @@ public sealed class InferenceEngine : IDisposable
     private readonly SemaphoreSlim wake = new(0);
     private readonly HashSet<int> eosTokens;
     private readonly Thread thread;
+    private readonly Func<long, bool>? injectFault;
     private volatile bool stopping;
+    private long attemptedSteps;
     private long order;
     private long steps, promptTokensComputed, generatedTokens;
 
     /// <param name="acceptanceRule">Only tests of the speculative distribution pass anything but the default.</param>
-    public InferenceEngine(LoadedModel model, SchedulerOptions options, AcceptanceRule acceptanceRule = AcceptanceRule.Exact)
+    /// <param name="injectFault">Fault injection for tests and drills: steps (numbered from 0) for which it returns true fail.</param>
+    public InferenceEngine(LoadedModel model, SchedulerOptions options, AcceptanceRule acceptanceRule = AcceptanceRule.Exact, Func<long, bool>? injectFault = null)
     {
+        this.injectFault = injectFault;
         var workspace = model.Model.Options;
         if (options.MaxBatchTokens > workspace.MaxTokensPerStep || options.MaxRunning > workspace.MaxSequences
             || options.MaxRunning * (1 + options.SpeculativeTokens) > workspace.MaxLogitRows)
@@ -56,6 +61,9 @@ public sealed class InferenceEngine : IDisposable
     }
 
     public EngineCounters Counters { get; private set; } = new();
+
+    /// <summary>Raised on the engine thread after every step (metrics hook; handlers must be quick).</summary>
+    public event Action<StepStats>? StepCompleted;
 
     /// <summary>Context length: prompt plus max_tokens must fit.</summary>
     public int MaxModelLength => model.Config.MaxPositionEmbeddings;
@@ -141,9 +149,11 @@ public sealed class InferenceEngine : IDisposable
     {
         var plan = scheduler.Schedule();
         if (plan.IsEmpty) return;
+        long started = Stopwatch.GetTimestamp();
         StepResult result;
         try
         {
+            if (injectFault?.Invoke(attemptedSteps++) == true) throw new EngineFaultException($"injected fault at step {attemptedSteps - 1}");
             result = runner.Execute(plan);
         }
         catch (Exception e)
@@ -180,6 +190,7 @@ public sealed class InferenceEngine : IDisposable
             if (sequence.Finish is null) scheduler.Trim(sequence);
         steps++;
         Publish();
+        StepCompleted?.Invoke(new StepStats(Stopwatch.GetElapsedTime(started), plan.NumTokens, plan.Scheduled.Count));
     }
 
     private static int DraftLimit(Sequence sequence) => sequence.Sampling.MaxTokens - sequence.NumOutputTokens - 1;
@@ -199,7 +210,8 @@ public sealed class InferenceEngine : IDisposable
                 sequence.Sampling.StopTokenIds.Contains(token) || (!sequence.Sampling.IgnoreEos && eosTokens.Contains(token)) ? FinishReason.Stop
                 : outputTokens >= sequence.Sampling.MaxTokens || sequence.PromptLength + outputTokens >= MaxModelLength ? FinishReason.Length
                 : null;
-            output.Writer.TryWrite(new TokenEvent(token, logprobs, finish));
+            if (sequence.FirstTokenAt == 0) sequence.FirstTokenAt = Stopwatch.GetTimestamp();
+            output.Writer.TryWrite(new TokenEvent(token, logprobs, finish) { Stats = finish is null ? null : Stats(sequence, outputTokens) });
             if (finish is not null) return finish;
         }
         return null;
@@ -209,14 +221,25 @@ public sealed class InferenceEngine : IDisposable
     {
         scheduler.Finish(sequence, reason);
         if (!outputs.Remove(sequence, out var output)) return;
-        if (sendEvent) output.Writer.TryWrite(new TokenEvent(-1, null, reason));
+        if (sendEvent) output.Writer.TryWrite(new TokenEvent(-1, null, reason) { Stats = Stats(sequence, sequence.NumOutputTokens) });
         output.Writer.TryComplete();
     }
 
     private void Fail(Sequence sequence, Exception error)
     {
         scheduler.Finish(sequence, FinishReason.Abort);
-        if (outputs.Remove(sequence, out var output)) output.Writer.TryComplete(error);
+        if (outputs.Remove(sequence, out var output))
+            output.Writer.TryComplete(error as EngineFaultException ?? new EngineFaultException($"engine step failed: {error.Message}", error));
+    }
+
+    private static RequestStats Stats(Sequence sequence, int generated)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long scheduled = sequence.ScheduledAt == 0 ? now : sequence.ScheduledAt;
+        long firstToken = sequence.FirstTokenAt == 0 ? now : sequence.FirstTokenAt;
+        return new RequestStats(sequence.PromptLength, sequence.NumCachedPromptTokens, generated,
+            Stopwatch.GetElapsedTime(sequence.ArrivedAt, scheduled), Stopwatch.GetElapsedTime(scheduled, firstToken),
+            Stopwatch.GetElapsedTime(firstToken, now), sequence.NumPreemptions);
     }
 
     private void Publish()

@@ -9,5 +9,8 @@ namespace ServerV3.Engine.Runtime;
 /// </summary>
 public sealed record TokenEvent(int TokenId, TokenLogprobs? Logprobs, FinishReason? Finish)
 {
+    /// <summary>Set on the last event.</summary>
+    public RequestStats? Stats { get; init; }
+
     public bool HasToken => TokenId >= 0;
 }

@@ -60,7 +60,11 @@ public sealed class Scheduler(KvCacheManager cache, SchedulerOptions options)
             if (!cache.TryAdmit(sequence, prefix, WithLookahead(sequence, cached + tokens) - cached)) break;
             waiting.RemoveFirst();
             sequence.NumComputedTokens = cached;
-            if (sequence.NumPreemptions == 0) sequence.NumCachedPromptTokens = cached;
+            if (sequence.NumPreemptions == 0)
+            {
+                sequence.NumCachedPromptTokens = cached;
+                sequence.ScheduledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
             running.Add(sequence);
             scheduled.Add((sequence, tokens));
             budget -= tokens;

@@ -36,6 +36,11 @@ public sealed class Sequence
     /// <summary>Prompt tokens served from the prefix cache at admission.</summary>
     public int NumCachedPromptTokens { get; set; }
     public int NumPreemptions { get; set; }
+
+    /// <summary>Stopwatch timestamps: submitted, first scheduled, first token.</summary>
+    public long ArrivedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    public long ScheduledAt { get; set; }
+    public long FirstTokenAt { get; set; }
     public FinishReason? Finish { get; set; }
 
     /// <summary>Draft tokens proposed by the MTP module, verified by the main model in the next step.</summary>

@@ -5,6 +5,7 @@ using ServerV3.Engine.Runtime;
 using ServerV3.Protocol;
 using ServerV3.Server.Generation;
 using ServerV3.Server.Hosting;
+using ServerV3.Server.Resilience;
 using ServerV3.Tokenization;
 using ServerV3.Tokenization.Jinja;
 
@@ -13,11 +14,16 @@ namespace ServerV3.Server.Endpoints;
 /// <summary>POST /v1/chat/completions: the chat template renders the messages (and tools); choices stream as SSE or come back whole.</summary>
 public static class ChatCompletionsEndpoint
 {
-    public static async Task HandleAsync(HttpContext context, ModelService modelService)
+    public static async Task HandleAsync(HttpContext context, ModelService modelService, GenerationGate gate)
     {
         if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.ChatCompletionRequest, RequestValidator.ValidateChatCompletion)
             is not var (served, request))
             return;
+        if (request.Messages.Count > modelService.Options.MaxMessages)
+        {
+            await HttpIo.WriteErrorAsync(context, ApiError.BadRequest($"at most {modelService.Options.MaxMessages} messages are allowed", "messages"));
+            return;
+        }
         if (!Render(served, request).TryGetValue(out var prompt, out var error)
             || !RequestValidator.CheckContextLength(prompt.Count, request, served.Limits).TryGetValue(out int maxNewTokens, out error))
         {
@@ -29,13 +35,17 @@ public static class ChatCompletionsEndpoint
             await HttpIo.WriteErrorAsync(context, error);
             return;
         }
-        var choices = Enumerable.Range(0, request.Generation.N)
-            .Select(i => ChoiceStream.RunAsync(served.Services.Engine, served.Services.Tokenizer, prompt,
-                ChoiceStream.Sampling(request.Generation, maxNewTokens, i), request.Generation.Stop, context.RequestAborted))
-            .ToArray();
-        var response = new ChatCompletionChunkBuilder(ResponseIds.NewChatCompletionId(), request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        if (request.Generation.Stream) await StreamAsync(context, served, request, prompt.Count, choices, response);
-        else await CompleteAsync(context, served, request, prompt.Count, choices, response);
+        await gate.RunAsync(context, "chat.completions", scope =>
+        {
+            var choices = Enumerable.Range(0, request.Generation.N)
+                .Select(i => ChoiceStream.RunAsync(served.Services.Engine, served.Services.Tokenizer, prompt,
+                    ChoiceStream.Sampling(request.Generation, maxNewTokens, i), request.Generation.Stop, scope))
+                .ToArray();
+            var response = new ChatCompletionChunkBuilder(ResponseIds.NewChatCompletionId(), request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            return request.Generation.Stream
+                ? StreamAsync(context, served, request, prompt.Count, choices, response)
+                : CompleteAsync(context, served, request, prompt.Count, choices, response);
+        });
     }
 
     /// <summary>The engine's own admission check, so a request it can never serve gets a 400 before any output.</summary>

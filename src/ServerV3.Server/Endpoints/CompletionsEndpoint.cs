@@ -1,6 +1,7 @@
 using ServerV3.Protocol;
 using ServerV3.Server.Generation;
 using ServerV3.Server.Hosting;
+using ServerV3.Server.Resilience;
 
 namespace ServerV3.Server.Endpoints;
 
@@ -9,7 +10,7 @@ public static class CompletionsEndpoint
 {
     private sealed record PromptJob(int Index, IReadOnlyList<int> Tokens, string EchoText, int MaxNewTokens);
 
-    public static async Task HandleAsync(HttpContext context, ModelService modelService)
+    public static async Task HandleAsync(HttpContext context, ModelService modelService, GenerationGate gate)
     {
         if (await ApiRequest.ReadAsync(context, modelService, ProtocolJsonContext.Relaxed.CompletionRequest, RequestValidator.ValidateCompletion)
             is not var (served, request))
@@ -28,10 +29,16 @@ public static class CompletionsEndpoint
             string echo = request.Echo ? prompt.Text ?? tokenizer.Decode(tokens, skipSpecialTokens: false) : "";
             jobs.Add(new PromptJob(index, tokens, echo, maxNew));
         }
+        await gate.RunAsync(context, "completions", scope => GenerateAsync(context, served, request, jobs, scope));
+    }
+
+    private static async Task GenerateAsync(HttpContext context, ServedModel served, NormalizedCompletionRequest request, List<PromptJob> jobs, GenerationScope scope)
+    {
+        var tokenizer = served.Services.Tokenizer;
         int n = request.Generation.N;
         var choices = jobs.SelectMany(job => Enumerable.Range(0, n).Select(sample => (Index: job.Index * n + sample, Job: job,
             Stream: ChoiceStream.RunAsync(served.Services.Engine, tokenizer, job.Tokens,
-                ChoiceStream.Sampling(request.Generation, job.MaxNewTokens, sample), request.Generation.Stop, context.RequestAborted)))).ToArray();
+                ChoiceStream.Sampling(request.Generation, job.MaxNewTokens, sample), request.Generation.Stop, scope)))).ToArray();
         var chunks = new CompletionChunkBuilder(ResponseIds.NewCompletionId(), request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         int promptTokens = jobs.Sum(j => j.Tokens.Count);
         if (!request.Generation.Stream)

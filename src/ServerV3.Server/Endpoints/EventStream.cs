@@ -25,6 +25,12 @@ public static class EventStream
                 await HttpIo.WriteEventAsync(context, format(chunk));
             if (usage is not null) await HttpIo.WriteEventAsync(context, format(usage((await Task.WhenAll(producers)).Sum())));
         }
+        catch (Engine.Runtime.EngineFaultException e)
+        {
+            await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.ServiceUnavailable($"the engine failed: {e.Message}")));
+            await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
+            throw; // the circuit breaker counts it
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));

@@ -1,4 +1,5 @@
 using ServerV3.Server.Hosting;
+using ServerV3.Server.Resilience;
 
 namespace ServerV3.Server.Endpoints;
 
@@ -8,7 +9,9 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/health", () => TypedResults.Ok());
-        routes.MapGet("/ready", (ModelService model) => model.IsReady ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        // Not ready while loading, draining or with the engine circuit open: the load balancer stops sending traffic.
+        routes.MapGet("/ready", (ModelService model, DrainState drain, CircuitState circuit) =>
+            model.IsReady && !drain.IsDraining && !circuit.IsOpen ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         return routes;
     }
 }

@@ -11,7 +11,7 @@ namespace ServerV3.Server.Hosting;
 /// Loading happens in the background (with progress in the log) so the process answers /health at once and
 /// /ready once the engine is up.
 /// </summary>
-public sealed partial class ModelService(IOptions<ServerOptions> options, ILogger<ModelService> logger) : BackgroundService
+public sealed partial class ModelService(IOptions<ServerOptions> options, ILogger<ModelService> logger, Telemetry.ServerMetrics metrics) : BackgroundService
 {
     private readonly TaskCompletionSource<LoadedServices> loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -78,7 +78,8 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
                 MaxBatchTokens = Options.MaxBatchTokens,
                 MaxRunning = Options.MaxRunning,
                 SpeculativeTokens = speculative,
-            });
+            }, injectFault: Resilience.StepRanges.Parse(Options.FaultSteps));
+            metrics.Attach(engine);
             LogReady(logger, Options.ModelName, model.Device.Name, model.Cache.NumBlocks, model.Cache.BlockSize, speculative);
             return new LoadedServices(model, engine, tokenizer);
         }

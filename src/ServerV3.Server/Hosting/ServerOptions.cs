@@ -30,6 +30,24 @@ public sealed record ServerOptions
     /// <summary>Largest accepted request body in bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 4L << 20;
 
+    /// <summary>Requests generating at once; more wait in a queue of <see cref="MaxQueuedRequests"/>, beyond which they get 429.</summary>
+    public int MaxConcurrentRequests { get; init; } = 256;
+    public int MaxQueuedRequests { get; init; } = 1024;
+    /// <summary>A request's total time limit; it then ends cleanly with finish_reason "length".</summary>
+    public double RequestTimeoutSeconds { get; init; } = 600;
+    /// <summary>How long the engine circuit breaker stays open after repeated faults.</summary>
+    public double BreakDurationSeconds { get; init; } = 5;
+    /// <summary>On SIGTERM, how long running streams may finish before they are ended.</summary>
+    public double DrainTimeoutSeconds { get; init; } = 30;
+    /// <summary>When set, requests need "Authorization: Bearer KEY" (also SERVERV3_API_KEY).</summary>
+    public string ApiKey { get; init; } = "";
+    /// <summary>Whether /metrics needs the API key too (/health and /ready never do).</summary>
+    public bool AuthenticateMetrics { get; init; }
+    /// <summary>Most messages in one chat request.</summary>
+    public int MaxMessages { get; init; } = 1024;
+    /// <summary>Fault injection for tests and drills: engine steps that fail, e.g. "3-5,9" (numbered from 0).</summary>
+    public string FaultSteps { get; init; } = "";
+
     public static string DemoModelDirectory => Path.Combine(AppContext.BaseDirectory, "models", "kjv-tiny-v3");
 
     public string ModelDirectory => string.IsNullOrEmpty(Model) ? DemoModelDirectory : Path.GetFullPath(Model);
