@@ -97,6 +97,7 @@ public sealed class InferenceEngine : IDisposable
 
     public void Dispose()
     {
+        if (stopping) return;
         stopping = true;
         wake.Release();
         thread.Join();

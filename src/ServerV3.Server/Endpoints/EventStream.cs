@@ -35,6 +35,11 @@ public static class EventStream
         {
             await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));
         }
+        finally
+        {
+            // The producers' cancellation belongs to this request: let them end (a gone client cancels them) before it is released.
+            await Task.WhenAll(producers).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
         await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
     }
 }

@@ -45,8 +45,11 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (IsReady) loaded.Task.Result.Dispose();
+        // A host may be stopped twice (a signal, then disposal); the model is released once.
+        if (IsReady && Interlocked.Exchange(ref stopped, 1) == 0) loaded.Task.Result.Dispose();
     }
+
+    private int stopped;
 
     private LoadedServices Load()
     {
