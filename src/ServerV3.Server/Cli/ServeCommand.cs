@@ -13,8 +13,9 @@ public static class ServeCommand
         var host = new Option<string>("--host") { Description = "Address to listen on (default 0.0.0.0)" };
         var port = new Option<int?>("--port") { Description = "Port to listen on (default 8000)" };
         var servedModelName = new Option<string>("--served-model-name") { Description = "Model id for clients (default: the directory name)" };
+        var apiKey = new Option<string>("--api-key") { Description = "Require Authorization: Bearer KEY (also SERVERV3_API_KEY)" };
         var engine = new EngineOptionSet();
-        var command = new Command("serve", "Serve a model over the OpenAI-compatible HTTP API") { model, host, port, servedModelName };
+        var command = new Command("serve", "Serve a model over the OpenAI-compatible HTTP API") { model, host, port, servedModelName, apiKey };
         engine.AddTo(command);
         command.SetAction((result, cancellation) =>
         {
@@ -28,6 +29,7 @@ public static class ServeCommand
             Set(host, nameof(ServerOptions.Host));
             Set(port, nameof(ServerOptions.Port));
             Set(servedModelName, nameof(ServerOptions.ServedModelName));
+            Set(apiKey, nameof(ServerOptions.ApiKey));
             Set(engine.Device, nameof(ServerOptions.Device));
             Set(engine.CpuThreads, nameof(ServerOptions.CpuThreads));
             Set(engine.KvCacheMemory, nameof(ServerOptions.KvCacheMemory));

@@ -120,6 +120,21 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task TheTotalTimeoutEndsARequestCleanly()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["RequestTimeoutSeconds"] = "1" });
+        var engine = server.Model.Served!.Services.Engine;
+        using var response = await server.Http.SendAsync(Post("/v1/completions", Stream(900)));
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.EndsWith("data: [DONE]\n\n", body);
+        var chunks = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[..^1].Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToArray();
+        Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.InRange(chunks.Length, 2, 899); // cut short by the timeout, not by max_tokens
+        for (int i = 0; i < 100 && engine.Counters.NumFreeBlocks != engine.Counters.NumBlocks; i++) await Task.Delay(20);
+        Assert.Equal(engine.Counters.NumBlocks, engine.Counters.NumFreeBlocks);
+    }
+
+    [Fact]
     public async Task ApiKeysAreRequiredWhereConfigured()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["ApiKey"] = "sekret" });
