@@ -65,8 +65,7 @@ internal static unsafe class CpuGemm
         {
             int t = 0;
             for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
-            for (; t < tokens; t++)
-                for (int i = 0; i < 4; i++) Store(y, yStride, t, r + i, Dot(weights, r + i, cols, XRow(x, xStride, xRows, t)), accumulate);
+            for (; t < tokens; t++) Block4x1(weights, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
         }
         for (; r < rowEnd; r++)
             for (int t = 0; t < tokens; t++) Store(y, yStride, t, r, Dot(weights, r, cols, XRow(x, xStride, xRows, t)), accumulate);
@@ -116,6 +115,34 @@ internal static unsafe class CpuGemm
         a1 = Vector512.FusedMultiplyAdd(high, x1h, Vector512.FusedMultiplyAdd(low, x1l, a1));
         a2 = Vector512.FusedMultiplyAdd(high, x2h, Vector512.FusedMultiplyAdd(low, x2l, a2));
         a3 = Vector512.FusedMultiplyAdd(high, x3h, Vector512.FusedMultiplyAdd(low, x3l, a3));
+    }
+
+    /// <summary>
+    /// Four weight rows against one token (the decode matvec): four independent accumulator chains hide the FMA
+    /// latency that a single row's chain would expose, with each row's operations in <see cref="Dot"/>'s order.
+    /// </summary>
+    private static void Block4x1<TWeights>(TWeights weights, int r, int cols, float* x, float* y, long yStride, int t, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            var xl = Vector512.Load(x + c);
+            var xh = Vector512.Load(x + c + 16);
+            weights.Load(r, c, out var low, out var high);
+            a0 = Vector512.FusedMultiplyAdd(high, xh, Vector512.FusedMultiplyAdd(low, xl, a0));
+            weights.Load(r + 1, c, out low, out high);
+            a1 = Vector512.FusedMultiplyAdd(high, xh, Vector512.FusedMultiplyAdd(low, xl, a1));
+            weights.Load(r + 2, c, out low, out high);
+            a2 = Vector512.FusedMultiplyAdd(high, xh, Vector512.FusedMultiplyAdd(low, xl, a2));
+            weights.Load(r + 3, c, out low, out high);
+            a3 = Vector512.FusedMultiplyAdd(high, xh, Vector512.FusedMultiplyAdd(low, xl, a3));
+        }
+        Store(y, yStride, t, r, Finish(a0, weights, r, c, cols, x), accumulate);
+        Store(y, yStride, t, r + 1, Finish(a1, weights, r + 1, c, cols, x), accumulate);
+        Store(y, yStride, t, r + 2, Finish(a2, weights, r + 2, c, cols, x), accumulate);
+        Store(y, yStride, t, r + 3, Finish(a3, weights, r + 3, c, cols, x), accumulate);
     }
 
     private static void Block4x4<TWeights>(
