@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Moe;
 
 namespace ServerV3.Engine.Model;
 
@@ -14,7 +15,7 @@ public sealed class DecoderLayerWeights : IDisposable
     public MlpWeights? Dense { get; private init; }
     public MoeWeights? Moe { get; private init; }
 
-    public static DecoderLayerWeights Load(WeightLoader loader, ModelConfig c, int layer)
+    public static DecoderLayerWeights Load(WeightLoader loader, ModelConfig c, int layer, ExpertSharding sharding)
     {
         string prefix = $"model.layers.{layer}.";
         bool moe = c.IsMoeLayer(layer);
@@ -24,7 +25,7 @@ public sealed class DecoderLayerWeights : IDisposable
             Attention = AttentionWeights.Load(loader, c, $"{prefix}self_attn."),
             PostAttentionNorm = loader.Vector($"{prefix}post_attention_layernorm.weight", c.HiddenSize),
             Dense = moe ? null : MlpWeights.Load(loader, $"{prefix}mlp.", c.HiddenSize, c.IntermediateSize),
-            Moe = moe ? MoeWeights.Load(loader, c, $"{prefix}mlp.") : null,
+            Moe = moe ? MoeWeights.Load(loader, c, $"{prefix}mlp.", sharding) : null,
         };
     }
 

@@ -3,20 +3,20 @@ using ILGPU.Runtime;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.Execution;
 using ServerV3.Engine.KvCache;
-using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
 using ServerV3.Kernels.Attention;
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Launch;
-using ServerV3.Kernels.Moe;
 using ServerV3.Kernels.Rope;
 
 namespace ServerV3.Engine.Model;
 
 /// <summary>
 /// The DeepSeek-V3 forward pass as a sequence of kernel launches over one flattened batch: embed, then per layer
-/// MLA over the paged latent cache and a dense MLP or DeepSeekMoE, then the final norm and lm_head for the rows
-/// that need logits; and the MTP module over the main model's final-normed hidden states.
+/// MLA over the paged latent cache and a dense MLP or DeepSeekMoE (routed experts across the EP ranks, see
+/// <see cref="Experts"/>), then the final norm and lm_head for the rows that need logits; and the MTP module over the
+/// main model's final-normed hidden states.
 /// </summary>
 public sealed class DeepSeekV3Model : IDisposable
 {
@@ -26,9 +26,9 @@ public sealed class DeepSeekV3Model : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> ropeSin;
     private readonly float softmaxScale;
     private readonly float eps;
-    private readonly int[] hostChosenExperts;
 
-    public DeepSeekV3Model(ComputeDevice device, ModelConfig config, ModelWeights weights, LatentCache cache, ModelShapeOptions options)
+    public DeepSeekV3Model(
+        ComputeDevice device, ModelConfig config, ModelWeights weights, LatentCache cache, ModelShapeOptions options, ExpertParallelOptions? expertParallel = null)
     {
         Config = config;
         Weights = weights;
@@ -43,13 +43,20 @@ public sealed class DeepSeekV3Model : IDisposable
         ropeSin = accelerator.Allocate1D(sin);
         softmaxScale = (float)RotaryEmbedding.SoftmaxScale(config);
         eps = (float)config.RmsNormEps;
-        hostChosenExperts = new int[options.MaxTokensPerStep * config.NumExpertsPerTok];
+        var moeLayers = new List<(int Layer, MoeWeights Weights)>();
+        for (int layer = 0; layer < weights.Layers.Count; layer++)
+            if (weights.Layers[layer].Moe is { } moe) moeLayers.Add((layer, moe));
+        if (weights.Mtp?.Layer.Moe is { } mtpMoe) moeLayers.Add((MtpCacheLayer, mtpMoe));
+        Experts = new ExpertParallelMoe(device, config, options, expertParallel ?? new ExpertParallelOptions(), moeLayers);
     }
 
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
     public LatentCache Cache { get; }
     public ModelShapeOptions Options { get; }
+
+    /// <summary>The routed experts across the EP ranks: placement, load statistics, rebalancing.</summary>
+    public ExpertParallelMoe Experts { get; }
 
     /// <summary>The cache layer of the MTP module (after the main layers).</summary>
     public int MtpCacheLayer => Config.NumHiddenLayers;
@@ -58,6 +65,7 @@ public sealed class DeepSeekV3Model : IDisposable
     public float[] Forward(StepBatch batch, IActivationObserver? observer = null)
     {
         int n = Upload(batch);
+        Experts.BeginStep();
         int h = Config.HiddenSize;
         kernels.Lookup(Weights.Embed, ws.TokenIds.View, Hidden, n, h);
         Observe(observer, "embed", ws.Hidden, n, h);
@@ -103,6 +111,7 @@ public sealed class DeepSeekV3Model : IDisposable
 
     public void Dispose()
     {
+        Experts.Dispose();
         ws.Dispose();
         ropeCos.Dispose();
         ropeSin.Dispose();
@@ -198,49 +207,13 @@ public sealed class DeepSeekV3Model : IDisposable
 
     private void Moe(MoeWeights moe, int n, int layer, IActivationObserver? observer)
     {
-        var c = Config;
-        int h = c.HiddenSize, experts = c.NRoutedExperts, k = c.NumExpertsPerTok;
-        var logits = new Rows(ws.RouterLogits.View, experts);
-        kernels.Linear(moe.Router, 0, Normed, logits, new LinearShape(n, h, experts, 0));
-        kernels.Route(logits, moe.CorrectionBias.View, new Rows(ws.RouterScratch.View, experts + c.NGroup),
-            new RouteOutput(ws.ChosenExperts.View, ws.ChosenWeights.View),
-            new RouterShape(n, experts, c.NGroup, c.TopkGroup, k, c.NormTopkProb ? 1 : 0, (float)c.RoutedScalingFactor));
-        int choices = n * k;
-        ws.ChosenExperts.View.SubView(0, choices).CopyToCPU(ref hostChosenExperts[0], choices);
-        UploadAssignments(choices, experts, k);
-        if (observer is not null)
+        var chosen = Experts.Run(layer, moe, Normed, Hidden, n, () =>
         {
-            observer.Observe($"routing.{layer}.experts", n, k, hostChosenExperts.Take(choices).Select(e => (float)e).ToArray());
-            Observe(observer, $"routing.{layer}.weights", ws.ChosenWeights, n, k);
-        }
-        var assignments = new ExpertAssignments(ws.ExpertOffsets.View, ws.AssignedTokens.View);
-        var shape = new ExpertShape(experts, h, c.MoeIntermediateSize);
-        var act = new Rows(ws.ExpertActivation.View, c.MoeIntermediateSize);
-        var expertOut = new Rows(ws.ExpertOutput.View, h);
-        kernels.ExpertGateUp(moe.ExpertGate, moe.ExpertUp, Normed, assignments, act, new Rows(ws.ExpertActivationScratch.View, c.MoeIntermediateSize), shape);
-        kernels.ExpertDown(moe.ExpertDown, act, assignments, expertOut, shape);
-        if (moe.Shared is { } shared) Mlp(shared, n);
-        kernels.Combine(expertOut, ws.ChoiceSlots.View, ws.ChosenWeights.View, Hidden, new CombineShape(n, h, k));
-    }
-
-    /// <summary>Sorts the (token, choice) pairs by expert: a counting sort into offsets, tokens and each choice's slot.</summary>
-    private void UploadAssignments(int choices, int experts, int k)
-    {
-        var offsets = new int[experts + 1];
-        for (int i = 0; i < choices; i++) offsets[hostChosenExperts[i] + 1]++;
-        for (int e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
-        var next = offsets.ToArray();
-        var tokens = new int[choices];
-        var slots = new int[choices];
-        for (int i = 0; i < choices; i++)
-        {
-            int slot = next[hostChosenExperts[i]]++;
-            tokens[slot] = i / k;
-            slots[i] = slot;
-        }
-        ws.ExpertOffsets.View.SubView(0, experts + 1).CopyFromCPU(ref offsets[0], experts + 1);
-        ws.AssignedTokens.View.SubView(0, choices).CopyFromCPU(ref tokens[0], choices);
-        ws.ChoiceSlots.View.SubView(0, choices).CopyFromCPU(ref slots[0], choices);
+            if (moe.Shared is { } shared) Mlp(shared, n);
+        });
+        if (observer is null) return;
+        observer.Observe($"routing.{layer}.experts", n, Config.NumExpertsPerTok, Array.ConvertAll(chosen.ToArray(), e => (float)e));
+        Observe(observer, $"routing.{layer}.weights", Experts.ChosenWeights, n, Config.NumExpertsPerTok);
     }
 
     private float[] Logits(Kernels.Weights.WeightBuffer head, Rows final, int rows)

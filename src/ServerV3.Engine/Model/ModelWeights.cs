@@ -2,11 +2,15 @@ using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Moe;
 using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Engine.Model;
 
-/// <summary>All weights of a DeepSeek-V3 checkpoint on one accelerator.</summary>
+/// <summary>
+/// All weights of a DeepSeek-V3 checkpoint, on the primary accelerator except the routed experts, which are spread
+/// over the EP ranks.
+/// </summary>
 public sealed class ModelWeights : IDisposable
 {
     public required WeightBuffer Embed { get; init; }
@@ -15,8 +19,9 @@ public sealed class ModelWeights : IDisposable
     public required WeightBuffer LmHead { get; init; }
     public MtpWeights? Mtp { get; private init; }
 
+    /// <param name="loader">Loads onto the primary accelerator.</param>
     /// <param name="progress">Called after each layer with (layers done, layers total).</param>
-    public static ModelWeights Load(WeightLoader loader, ModelConfig c, Action<int, int>? progress = null)
+    public static ModelWeights Load(WeightLoader loader, ModelConfig c, ExpertSharding sharding, Action<int, int>? progress = null)
     {
         int total = c.NumHiddenLayers + c.NumNextnPredictLayers;
         var layers = new List<DecoderLayerWeights>();
@@ -25,7 +30,7 @@ public sealed class ModelWeights : IDisposable
             var embed = loader.Matrix("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
             for (int layer = 0; layer < c.NumHiddenLayers; layer++)
             {
-                layers.Add(DecoderLayerWeights.Load(loader, c, layer));
+                layers.Add(DecoderLayerWeights.Load(loader, c, layer, sharding));
                 progress?.Invoke(layer + 1, total);
             }
             var weights = new ModelWeights
@@ -34,7 +39,7 @@ public sealed class ModelWeights : IDisposable
                 Layers = layers,
                 FinalNorm = loader.Vector("model.norm.weight", c.HiddenSize),
                 LmHead = loader.Matrix("lm_head.weight", c.VocabSize, c.HiddenSize),
-                Mtp = c.NumNextnPredictLayers > 0 ? MtpWeights.Load(loader, c) : null,
+                Mtp = c.NumNextnPredictLayers > 0 ? MtpWeights.Load(loader, c, sharding) : null,
             };
             progress?.Invoke(total, total);
             return weights;
@@ -61,7 +66,7 @@ public sealed class ModelWeights : IDisposable
             if (layer.Dense is { } dense) bytes += dense.Gate.Bytes + dense.Up.Bytes + dense.Down.Bytes;
             if (layer.Moe is { } moe)
             {
-                bytes += moe.Router.Bytes + (moe.ExpertGate.Bytes + moe.ExpertUp.Bytes + moe.ExpertDown.Bytes) / config.NRoutedExperts * config.NumExpertsPerTok;
+                bytes += moe.Router.Bytes + moe.Routed.BytesPerExpert * config.NumExpertsPerTok;
                 if (moe.Shared is { } shared) bytes += shared.Gate.Bytes + shared.Up.Bytes + shared.Down.Bytes;
             }
         }

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Moe;
 using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Engine.Model;
@@ -20,7 +21,7 @@ public sealed class MtpWeights : IDisposable
     public required MemoryBuffer1D<float, Stride1D.Dense> HeadNorm { get; init; }
     public required WeightBuffer Head { get; init; }
 
-    public static MtpWeights Load(WeightLoader loader, ModelConfig c)
+    public static MtpWeights Load(WeightLoader loader, ModelConfig c, ExpertSharding sharding)
     {
         int layer = c.NumHiddenLayers, hidden = c.HiddenSize;
         string prefix = $"model.layers.{layer}.";
@@ -32,7 +33,7 @@ public sealed class MtpWeights : IDisposable
             ENorm = loader.Vector($"{prefix}enorm.weight", hidden),
             HNorm = loader.Vector($"{prefix}hnorm.weight", hidden),
             EhProj = loader.Matrix($"{prefix}eh_proj.weight", hidden, 2 * hidden),
-            Layer = DecoderLayerWeights.Load(loader, c, layer),
+            Layer = DecoderLayerWeights.Load(loader, c, layer, sharding),
             HeadNorm = loader.Vector($"{prefix}shared_head.norm.weight", hidden),
             Head = loader.Matrix(head, c.VocabSize, hidden),
         };

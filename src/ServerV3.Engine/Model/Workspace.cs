@@ -1,55 +1,43 @@
 using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Engine.Config;
+using ServerV3.Engine.Runtime;
 
 namespace ServerV3.Engine.Model;
 
-/// <summary>Every per-step device buffer, sized once for the largest step so that steps never allocate.</summary>
+/// <summary>
+/// The per-step device buffers of the primary accelerator, sized once for the largest step so that steps never
+/// allocate (the MoE layers' own buffers are in <see cref="Moe.ExpertParallelMoe"/>).
+/// </summary>
 internal sealed class Workspace : IDisposable
 {
-    private readonly List<IDisposable> owned = [];
+    private readonly DeviceBuffers buffers;
 
     public Workspace(Accelerator accelerator, ModelConfig c, ModelShapeOptions options, int maxBlocksPerSequence)
     {
         int t = options.MaxTokensPerStep, h = c.HiddenSize, heads = c.NumAttentionHeads;
-        int choices = t * c.NumExpertsPerTok;
         MaxBlocksPerSequence = maxBlocksPerSequence;
-        MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
-        {
-            var buffer = accelerator.Allocate1D<T>(Math.Max(length, 1));
-            owned.Add(buffer);
-            return buffer;
-        }
-        TokenIds = Allocate<int>(t);
-        Positions = Allocate<int>(t);
-        TokenSequence = Allocate<int>(t);
-        BlockTables = Allocate<int>((long)options.MaxSequences * maxBlocksPerSequence);
-        LogitRows = Allocate<int>(options.MaxLogitRows);
-        SourceRows = Allocate<int>(t);
-        Hidden = Allocate<float>((long)t * h);
-        Normed = Allocate<float>((long)t * h);
-        Final = Allocate<float>((long)t * h);
-        Gathered = Allocate<float>((long)t * h);
-        Concat = Allocate<float>((long)t * 2 * h);
-        QLowRank = Allocate<float>((long)t * (c.QLoraRank ?? 0));
-        Query = Allocate<float>((long)t * heads * c.QkHeadDim);
-        KvLowRank = Allocate<float>((long)t * c.LatentCacheWidth);
-        AbsorbedQuery = Allocate<float>((long)t * heads * c.LatentCacheWidth);
-        LatentOut = Allocate<float>((long)t * heads * c.KvLoraRank);
-        AttentionOut = Allocate<float>((long)t * heads * c.VHeadDim);
-        Activation = Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
-        ActivationScratch = Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
-        RouterLogits = Allocate<float>((long)t * c.NRoutedExperts);
-        RouterScratch = Allocate<float>((long)t * (c.NRoutedExperts + c.NGroup));
-        ChosenExperts = Allocate<int>(choices);
-        ChosenWeights = Allocate<float>(choices);
-        ExpertOffsets = Allocate<int>(c.NRoutedExperts + 1);
-        AssignedTokens = Allocate<int>(choices);
-        ChoiceSlots = Allocate<int>(choices);
-        ExpertActivation = Allocate<float>((long)choices * c.MoeIntermediateSize);
-        ExpertActivationScratch = Allocate<float>((long)choices * c.MoeIntermediateSize);
-        ExpertOutput = Allocate<float>((long)choices * h);
-        Logits = Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
+        buffers = new DeviceBuffers(accelerator);
+        TokenIds = buffers.Allocate<int>(t);
+        Positions = buffers.Allocate<int>(t);
+        TokenSequence = buffers.Allocate<int>(t);
+        BlockTables = buffers.Allocate<int>((long)options.MaxSequences * maxBlocksPerSequence);
+        LogitRows = buffers.Allocate<int>(options.MaxLogitRows);
+        SourceRows = buffers.Allocate<int>(t);
+        Hidden = buffers.Allocate<float>((long)t * h);
+        Normed = buffers.Allocate<float>((long)t * h);
+        Final = buffers.Allocate<float>((long)t * h);
+        Gathered = buffers.Allocate<float>((long)t * h);
+        Concat = buffers.Allocate<float>((long)t * 2 * h);
+        QLowRank = buffers.Allocate<float>((long)t * (c.QLoraRank ?? 0));
+        Query = buffers.Allocate<float>((long)t * heads * c.QkHeadDim);
+        KvLowRank = buffers.Allocate<float>((long)t * c.LatentCacheWidth);
+        AbsorbedQuery = buffers.Allocate<float>((long)t * heads * c.LatentCacheWidth);
+        LatentOut = buffers.Allocate<float>((long)t * heads * c.KvLoraRank);
+        AttentionOut = buffers.Allocate<float>((long)t * heads * c.VHeadDim);
+        Activation = buffers.Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
+        ActivationScratch = buffers.Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
+        Logits = buffers.Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
     }
 
     public int MaxBlocksPerSequence { get; }
@@ -76,17 +64,7 @@ internal sealed class Workspace : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Activation { get; }
     /// <summary>The up projection of the CPU SwiGLU body (same shape as <see cref="Activation"/>).</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> ActivationScratch { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> RouterLogits { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> RouterScratch { get; }
-    public MemoryBuffer1D<int, Stride1D.Dense> ChosenExperts { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> ChosenWeights { get; }
-    public MemoryBuffer1D<int, Stride1D.Dense> ExpertOffsets { get; }
-    public MemoryBuffer1D<int, Stride1D.Dense> AssignedTokens { get; }
-    public MemoryBuffer1D<int, Stride1D.Dense> ChoiceSlots { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> ExpertActivation { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> ExpertActivationScratch { get; }
-    public MemoryBuffer1D<float, Stride1D.Dense> ExpertOutput { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Logits { get; }
 
-    public void Dispose() => owned.ForEach(b => b.Dispose());
+    public void Dispose() => buffers.Dispose();
 }

@@ -1,5 +1,6 @@
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
+using ServerV3.Engine.Moe;
 
 namespace ServerV3.Engine.Runtime;
 
@@ -18,4 +19,7 @@ public sealed record EngineOptions
     public KvCacheBudget KvCacheMemory { get; init; } = KvCacheBudget.FromBytes(256L << 20);
 
     public ModelShapeOptions Shape { get; init; } = new();
+
+    /// <summary>How the routed experts are spread over accelerators and balanced.</summary>
+    public ExpertParallelOptions ExpertParallel { get; init; } = new();
 }

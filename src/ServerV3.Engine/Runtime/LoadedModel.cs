@@ -2,6 +2,7 @@ using ServerV3.Engine.Config;
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
 using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Moe;
 
 namespace ServerV3.Engine.Runtime;
 
@@ -30,17 +31,21 @@ public sealed class LoadedModel : IDisposable
     public static LoadedModel Load(string directory, EngineOptions options, Action<int, int, long>? progress = null)
     {
         var config = ModelConfig.Load(Path.Combine(directory, "config.json"));
+        var expertParallel = options.ExpertParallel;
+        expertParallel.Validate(config.NRoutedExperts);
         using var checkpoint = Checkpoint.Open(directory);
-        var device = ComputeDevice.Create(options.Device, options.CpuThreads);
+        var device = ComputeDevice.Create(options.Device, options.CpuThreads, expertParallel.Degree);
         try
         {
             var loader = new WeightLoader(checkpoint, device.Accelerator, device.Kernels.Fp8DecodeTable);
-            var weights = ModelWeights.Load(loader, config, (done, total) => progress?.Invoke(done, total, loader.BytesLoaded));
+            var rankLoaders = device.ExpertRanks.Select((kernels, rank) => rank == 0 ? loader : new WeightLoader(checkpoint, kernels.Accelerator, kernels.Fp8DecodeTable)).ToArray();
+            var sharding = new ExpertSharding(rankLoaders, ExpertPlacement.Create(config.NRoutedExperts, expertParallel.Degree, expertParallel.RedundantExperts));
+            var weights = ModelWeights.Load(loader, config, sharding, (done, total) => progress?.Invoke(done, total, rankLoaders.Sum(l => l.BytesLoaded)));
             int layers = config.NumHiddenLayers + config.NumNextnPredictLayers;
             long perBlock = LatentCache.BytesPerBlock(layers, options.BlockSize, config.LatentCacheWidth);
             int numBlocks = (int)Math.Clamp(options.KvCacheMemory.Resolve(device.FreeMemoryBytes(loader.BytesLoaded)) / perBlock, 1, int.MaxValue);
             var cache = new LatentCache(device.Accelerator, layers, numBlocks, options.BlockSize, config.LatentCacheWidth);
-            var model = new DeepSeekV3Model(device, config, weights, cache, options.Shape);
+            var model = new DeepSeekV3Model(device, config, weights, cache, options.Shape, expertParallel);
             return new LoadedModel(device, config, weights, cache, model);
         }
         catch

@@ -63,6 +63,32 @@ public sealed class WeightBuffer : IDisposable
         Upload(scales!, matrix, ScalesPerMatrix, blockScales);
     }
 
+    /// <summary>
+    /// Copies matrix <paramref name="sourceMatrix"/> of <paramref name="source"/> (same format and shape, on any
+    /// accelerator of the same context) over matrix <paramref name="matrix"/>, scales included. The copy runs on the
+    /// source accelerator's default stream; synchronise both accelerators before using the copy.
+    /// </summary>
+    public void CopyMatrix(int matrix, WeightBuffer source, int sourceMatrix)
+    {
+        if (source.Format != Format || source.Rows != Rows || source.Cols != Cols)
+            throw new ArgumentException($"a {source.Format} [{source.Rows}, {source.Cols}] matrix cannot replace a {Format} [{Rows}, {Cols}] one", nameof(source));
+        if ((uint)matrix >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(matrix), $"matrix {matrix} of {Count}");
+        if ((uint)sourceMatrix >= (uint)source.Count) throw new ArgumentOutOfRangeException(nameof(sourceMatrix), $"matrix {sourceMatrix} of {source.Count}");
+        switch (Format)
+        {
+            case WeightFormat.F32:
+                Copy(source.f32!, sourceMatrix, f32!, matrix, MatrixElements);
+                break;
+            case WeightFormat.Bf16:
+                Copy(source.bf16!, sourceMatrix, bf16!, matrix, MatrixElements);
+                break;
+            case WeightFormat.Fp8Block:
+                Copy(source.fp8!, sourceMatrix, fp8!, matrix, MatrixElements);
+                Copy(source.scales!, sourceMatrix, scales!, matrix, ScalesPerMatrix);
+                break;
+        }
+    }
+
     public F32Matrix AsF32() => new(f32!.View, Rows, Cols);
 
     public Bf16Matrix AsBf16() => new(bf16!.View, Rows, Cols);
@@ -76,6 +102,10 @@ public sealed class WeightBuffer : IDisposable
         fp8?.Dispose();
         scales?.Dispose();
     }
+
+    private static void Copy<T>(MemoryBuffer1D<T, Stride1D.Dense> from, int fromMatrix, MemoryBuffer1D<T, Stride1D.Dense> to, int toMatrix, long length)
+        where T : unmanaged =>
+        from.View.SubView(fromMatrix * length, length).CopyTo(to.View.SubView(toMatrix * length, length));
 
     private void Upload<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int matrix, long length, ReadOnlySpan<T> values)
         where T : unmanaged

@@ -2,6 +2,7 @@ using System.CommandLine;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
+using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Scheduling;
 
@@ -17,10 +18,12 @@ public sealed class EngineOptionSet
     public Option<int> MaxBatchTokens { get; } = new("--max-batch-tokens") { Description = "Most tokens in one engine step", DefaultValueFactory = _ => 512 };
     public Option<int> MaxRunning { get; } = new("--max-running") { Description = "Most sequences running at once", DefaultValueFactory = _ => 64 };
     public Option<int?> SpeculativeTokens { get; } = new("--speculative-tokens") { Description = "MTP draft tokens per step (default 1 when the model has an MTP layer; 0 turns speculation off)" };
+    public Option<int> ExpertParallel { get; } = new("--expert-parallel") { Description = "Accelerators the routed experts are split over (EP ranks; on the CPU, CPU accelerators with --cpu-threads / D workers each after the first)", DefaultValueFactory = _ => 1 };
+    public Option<int> RedundantExperts { get; } = new("--redundant-experts") { Description = "Extra copies of the most loaded experts on other ranks, re-placed from the recent load (needs --expert-parallel 2 or more)" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Device, CpuThreads, KvCacheMemory, BlockSize, MaxBatchTokens, MaxRunning, SpeculativeTokens })
+        foreach (var option in new Option[] { Device, CpuThreads, KvCacheMemory, BlockSize, MaxBatchTokens, MaxRunning, SpeculativeTokens, ExpertParallel, RedundantExperts })
             command.Options.Add(option);
     }
 
@@ -30,8 +33,18 @@ public sealed class EngineOptionSet
     {
         int maxTokens = Positive(result.GetValue(MaxBatchTokens), "--max-batch-tokens");
         int running = maxRunning ?? Positive(result.GetValue(MaxRunning), "--max-running");
-        int speculative = result.GetValue(SpeculativeTokens) ?? (ModelConfig.Load(Path.Combine(modelDirectory, "config.json")).NumNextnPredictLayers > 0 ? 1 : 0);
+        var config = ModelConfig.Load(Path.Combine(modelDirectory, "config.json"));
+        int speculative = result.GetValue(SpeculativeTokens) ?? (config.NumNextnPredictLayers > 0 ? 1 : 0);
         if (speculative < 0) throw new UsageException($"--speculative-tokens must not be negative, got {speculative}");
+        var expertParallel = new ExpertParallelOptions { Degree = result.GetValue(ExpertParallel), RedundantExperts = result.GetValue(RedundantExperts) };
+        try
+        {
+            expertParallel.Validate(config.NRoutedExperts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
         var engine = new EngineOptions
         {
             Device = result.GetValue(Device),
@@ -39,6 +52,7 @@ public sealed class EngineOptionSet
             KvCacheMemory = ParseBudget(result.GetValue(KvCacheMemory)),
             BlockSize = Positive(result.GetValue(BlockSize), "--block-size"),
             Shape = ModelShapeOptions.ForEngine(maxTokens, running, speculative),
+            ExpertParallel = expertParallel,
         };
         return (engine, new SchedulerOptions { MaxBatchTokens = maxTokens, MaxRunning = running, SpeculativeTokens = speculative });
     }

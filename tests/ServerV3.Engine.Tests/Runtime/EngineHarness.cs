@@ -1,5 +1,6 @@
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
+using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Sampling;
 using ServerV3.Engine.Scheduling;
@@ -13,7 +14,7 @@ public sealed class EngineHarness : IDisposable
 {
     public EngineHarness(
         string model = "tiny-v3", long kvCacheMemory = 16L << 20, int blockSize = 16, int maxBatchTokens = 256, int maxRunning = 32,
-        int speculativeTokens = 0, AcceptanceRule acceptanceRule = AcceptanceRule.Exact)
+        int speculativeTokens = 0, AcceptanceRule acceptanceRule = AcceptanceRule.Exact, ExpertParallelOptions? expertParallel = null)
     {
         Model = LoadedModel.Load(RepositoryPaths.Golden(model), new EngineOptions
         {
@@ -21,6 +22,7 @@ public sealed class EngineHarness : IDisposable
             KvCacheMemory = KvCacheBudget.FromBytes(kvCacheMemory),
             BlockSize = blockSize,
             Shape = ModelShapeOptions.ForEngine(maxBatchTokens, maxRunning, speculativeTokens),
+            ExpertParallel = expertParallel ?? new ExpertParallelOptions(),
         });
         Engine = new InferenceEngine(Model,
             new SchedulerOptions { MaxBatchTokens = maxBatchTokens, MaxRunning = maxRunning, SpeculativeTokens = speculativeTokens }, acceptanceRule);
