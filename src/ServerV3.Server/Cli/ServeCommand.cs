@@ -37,6 +37,8 @@ public static class ServeCommand
             Set(engine.MaxBatchTokens, nameof(ServerOptions.MaxBatchTokens));
             Set(engine.MaxRunning, nameof(ServerOptions.MaxRunning));
             Set(engine.SpeculativeTokens, nameof(ServerOptions.SpeculativeTokens));
+            Set(engine.ExpertParallel, nameof(ServerOptions.ExpertParallel));
+            Set(engine.RedundantExperts, nameof(ServerOptions.RedundantExperts));
             return RunAsync(ServerHost.Build(overrides), cancellation);
         });
         return command;

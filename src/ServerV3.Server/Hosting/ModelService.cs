@@ -64,6 +64,7 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
             KvCacheMemory = Cli.EngineOptionSet.ParseBudget(Options.KvCacheMemory),
             BlockSize = Options.BlockSize,
             Shape = ModelShapeOptions.ForEngine(Options.MaxBatchTokens, Options.MaxRunning, speculative),
+            ExpertParallel = new Engine.Moe.ExpertParallelOptions { Degree = Options.ExpertParallel, RedundantExperts = Options.RedundantExperts },
         };
         int lastPercent = -1;
         var model = LoadedModel.Load(directory, engineOptions, (done, total, bytes) =>
@@ -82,7 +83,7 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
                 MaxRunning = Options.MaxRunning,
                 SpeculativeTokens = speculative,
             }, injectFault: Resilience.StepRanges.Parse(Options.FaultSteps));
-            metrics.Attach(engine);
+            metrics.Attach(engine, model.Model.Experts.LoadSnapshot);
             LogReady(logger, Options.ModelName, model.Device.Name, model.Cache.NumBlocks, model.Cache.BlockSize, speculative);
             return new LoadedServices(model, engine, tokenizer);
         }

@@ -23,6 +23,10 @@ public sealed record ServerOptions
     public int MaxRunning { get; init; } = 64;
     /// <summary>Null: 1 when the model has an MTP layer.</summary>
     public int? SpeculativeTokens { get; init; }
+    /// <summary>Accelerators the routed experts are split over (EP ranks).</summary>
+    public int ExpertParallel { get; init; } = 1;
+    /// <summary>Extra copies of the most loaded experts on other ranks.</summary>
+    public int RedundantExperts { get; init; }
     /// <summary>Default max_tokens when a request gives none.</summary>
     public int DefaultMaxTokens { get; init; } = 256;
     /// <summary>Most choices per request (n).</summary>

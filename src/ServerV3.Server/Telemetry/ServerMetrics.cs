@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
 using ServerV3.Server.Resilience;
 
@@ -21,6 +22,7 @@ public sealed class ServerMetrics
     private readonly Histogram<double> timeToFirstToken, interTokenLatency, e2eLatency, queueTime, prefillTime, decodeTime, stepDuration;
     private readonly Histogram<int> stepTokens;
     private volatile InferenceEngine? engine;
+    private volatile Func<ExpertLoadSnapshot>? expertLoad;
     private readonly Counter<long> promptTokens, generationTokens, cachedPromptTokens, requestSuccess, requestsRejected;
 
     public ServerMetrics(IMeterFactory meterFactory, CircuitState circuit)
@@ -56,13 +58,23 @@ public sealed class ServerMetrics
         meter.CreateObservableCounter("serverv3_spec_decode_num_accepted_tokens_per_pos", () => Counters().Speculation.AcceptedByPosition
             .Select((count, position) => new Measurement<long>(count, new KeyValuePair<string, object?>("position", position))), null,
             "Accepted draft tokens by draft position");
+        meter.CreateObservableGauge("serverv3_expert_load_tokens", () => ExpertLoad().SelectMany(layer => layer.TokensPerRank.Select((tokens, rank) =>
+            new Measurement<long>(tokens, new KeyValuePair<string, object?>("layer", layer.Layer), new KeyValuePair<string, object?>("rank", rank)))),
+            null, "Routed (token, expert) assignments per MoE layer and EP rank over the recent window");
+        meter.CreateObservableGauge("serverv3_expert_load_imbalance", () => ExpertLoad().Select(layer =>
+            new Measurement<double>(layer.RankImbalance, new KeyValuePair<string, object?>("layer", layer.Layer))),
+            null, "Busiest EP rank's load over the mean, per MoE layer (1 is balanced)");
+        meter.CreateObservableCounter("serverv3_expert_assignments", () => ExpertLoad().Select(layer =>
+            new Measurement<long>(layer.TotalTokensPerExpert.Sum(), new KeyValuePair<string, object?>("layer", layer.Layer))),
+            null, "Routed (token, expert) assignments computed per MoE layer");
         meter.CreateObservableGauge("serverv3_circuit_breaker_open", () => circuit.IsOpen ? 1 : 0, null, "1 while the engine circuit breaker is open");
     }
 
     /// <summary>Starts reporting the engine's figures (called once the model is loaded).</summary>
-    public void Attach(InferenceEngine engine)
+    public void Attach(InferenceEngine engine, Func<ExpertLoadSnapshot> expertLoad)
     {
         this.engine = engine;
+        this.expertLoad = expertLoad;
         engine.StepCompleted += RecordStep;
     }
 
@@ -75,6 +87,8 @@ public sealed class ServerMetrics
     public void RecordFirstToken(TimeSpan sinceArrival) => timeToFirstToken.Record(sinceArrival.TotalSeconds);
 
     public void RecordInterToken(TimeSpan gap) => interTokenLatency.Record(gap.TotalSeconds);
+
+    private IReadOnlyList<LayerExpertLoad> ExpertLoad() => expertLoad?.Invoke().Layers ?? [];
 
     public void RecordRejected(string reason) => requestsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

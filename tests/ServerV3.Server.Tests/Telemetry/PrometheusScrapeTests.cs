@@ -64,6 +64,11 @@ public sealed class PrometheusScrapeTests
             Assert.Equal(3 * 6 + 4, await QueryAsync(api, "sum(serverv3_generation_tokens_total)"));
             Assert.Equal(0, await QueryAsync(api, "sum(serverv3_num_requests_running)"));
             Assert.True(await QueryAsync(api, "sum(serverv3_engine_step_duration_seconds_count)") > 0);
+            // Expert load: every (token, expert) assignment the model computed, and only those.
+            long assignments = server.Model.Served.Services.Model.Model.Experts.LoadSnapshot().TotalAssignments;
+            Assert.True(assignments > 0);
+            Assert.Equal(assignments, await QueryAsync(api, "sum(serverv3_expert_assignments_total)"));
+            Assert.Equal(1, await QueryAsync(api, "max(serverv3_expert_load_imbalance)"));
         }
         finally
         {
