@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Attention;
@@ -9,6 +10,7 @@ namespace ServerV3.Kernels.Cpu;
 internal static unsafe class CpuAttention
 {
     [External("serverv3_attend_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int itemStart, int itemEnd)
     {
         int width = shape.Latent + shape.Rope;
@@ -38,6 +40,7 @@ internal static unsafe class CpuAttention
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(float* a, float* b, int length)
     {
         var acc = Vector512<float>.Zero;
@@ -49,6 +52,7 @@ internal static unsafe class CpuAttention
     }
 
     /// <summary>output = output * correction + weight * value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rescale(float* output, float* value, float correction, float weight, int length)
     {
         var scale = Vector512.Create(correction);

@@ -16,6 +16,7 @@ internal static unsafe class CpuGemm
     private const int Chunk = 32;
 
     /// <summary>The same over ILGPU views (CPU accelerator buffers are host memory, so their addresses are stable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TWeights>(
         TWeights weights, int rowStart, int rowEnd, int cols, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate)
         where TWeights : struct, IWeightChunks
@@ -27,6 +28,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>y[yRow, c] = Σ_d x[xRow, d] · W[rowStart + d, c]: a vector-matrix product, 32 columns at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposed<TWeights>(TWeights weights, int rowStart, int rowCount, int cols, Rows x, int xRow, Rows y, int yRow)
         where TWeights : struct, IWeightChunks
     {
@@ -55,6 +57,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <param name="xRows">Row of x for each token, or null for token i = row i.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TWeights>(
         TWeights weights, int rowStart, int rowEnd, int cols,
         float* x, long xStride, int* xRows, int tokens, float* y, long yStride, bool accumulate)
@@ -71,16 +74,17 @@ internal static unsafe class CpuGemm
             for (int t = 0; t < tokens; t++) Store(y, yStride, t, r, Dot(weights, r, cols, XRow(x, xStride, xRows, t)), accumulate);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float* XRow(float* x, long stride, int* rows, int t) => x + (rows == null ? t : rows[t]) * stride;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store(float* y, long stride, int t, int r, float value, bool accumulate)
     {
         float* p = y + t * stride + r;
         *p = accumulate ? *p + value : value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot<TWeights>(TWeights weights, int row, int cols, float* x) where TWeights : struct, IWeightChunks
     {
         var acc = Vector512<float>.Zero;
@@ -94,7 +98,7 @@ internal static unsafe class CpuGemm
         return Finish(acc, weights, row, c, cols, x);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Finish<TWeights>(Vector512<float> acc, TWeights weights, int row, int c, int cols, float* x)
         where TWeights : struct, IWeightChunks
     {
@@ -104,7 +108,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>One weight row's chunk against four tokens, in the same FMA order as <see cref="Dot"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Row(
         Vector512<float> low, Vector512<float> high,
         Vector512<float> x0l, Vector512<float> x0h, Vector512<float> x1l, Vector512<float> x1h,
@@ -121,6 +125,7 @@ internal static unsafe class CpuGemm
     /// Four weight rows against one token (the decode matvec): four independent accumulator chains hide the FMA
     /// latency that a single row's chain would expose, with each row's operations in <see cref="Dot"/>'s order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x1<TWeights>(TWeights weights, int r, int cols, float* x, float* y, long yStride, int t, bool accumulate)
         where TWeights : struct, IWeightChunks
     {
@@ -145,6 +150,7 @@ internal static unsafe class CpuGemm
         Store(y, yStride, t, r + 3, Finish(a3, weights, r + 3, c, cols, x), accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x4<TWeights>(
         TWeights weights, int r, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
         where TWeights : struct, IWeightChunks

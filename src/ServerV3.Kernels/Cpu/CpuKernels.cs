@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Gemm;
@@ -15,6 +16,7 @@ namespace ServerV3.Kernels.Cpu;
 /// </summary>
 public static class CpuKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -23,6 +25,7 @@ public static class CpuKernels
     }
 
     /// <summary>act = silu(gate · x) * (up · x); the up projection goes through <paramref name="scratch"/> (same shape as act).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -32,6 +35,7 @@ public static class CpuKernels
         SiluMul(act, scratch, 0, shape.Tokens, start, end);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -47,6 +51,7 @@ public static class CpuKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -59,6 +64,7 @@ public static class CpuKernels
     }
 
     /// <summary>qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, Attention.MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -74,6 +80,7 @@ public static class CpuKernels
     }
 
     /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h], one weight-row range per head.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpandValues<TWeights>(TWeights kvB, Rows latent, Rows o, Attention.MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
@@ -90,16 +97,19 @@ public static class CpuKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ArrayView<float> cache, Attention.PagedLayout layout, Rows latentOut, Attention.MlaShape shape)
     {
         int items = shape.Tokens * shape.Heads;
         CpuAttention.Attend(qAbs, cache, layout, latentOut, shape, WorkRange.Start(items), WorkRange.End(items));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Rows Shift(Rows rows, int by) => new(rows.Data, rows.Stride, rows.Offset + by * rows.Stride);
 
     /// <summary>act[t, c] = silu(act[t, c]) * up[t, c] over a block, with the portable kernel's arithmetic.</summary>
     [External("serverv3_silu_mul_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void SiluMul(Rows act, Rows up, int rowStart, int rowEnd, int colStart, int colEnd)
     {
         float* a = CpuPointers.Of(act.Data) + act.Offset;

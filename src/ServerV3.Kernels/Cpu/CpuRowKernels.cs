@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Frontend;
@@ -10,14 +11,17 @@ namespace ServerV3.Kernels.Cpu;
 /// <summary>CPU SIMD bodies of the per-row kernels: RMSNorm and the MoE combine.</summary>
 public static class CpuRowKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps) =>
         RmsNormRows(x, y, weight, WorkRange.Start(tokens), WorkRange.End(tokens), dim, eps);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
         CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens));
 
     /// <summary>Same arithmetic as <see cref="RmsNormKernels.NormalizeRow"/>: sequential sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RmsNormRows(Rows x, Rows y, ArrayView<float> weight, int start, int end, int dim, float eps)
     {
         float* w = CpuPointers.Of(weight);
@@ -42,6 +46,7 @@ public static class CpuRowKernels
     }
 
     [External("serverv3_combine_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void CombineRows(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape, int start, int end)
     {
         int* slots = CpuPointers.Of(choiceSlots);

@@ -7,7 +7,7 @@ namespace ServerV3.Kernels.Cpu;
 /// <summary>fp32 weights of one matrix, by raw pointer.</summary>
 internal readonly unsafe struct F32Chunks(float* matrix, int cols) : IWeightChunks
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public void Load(int row, int col, out Vector512<float> low, out Vector512<float> high)
     {
         float* p = matrix + (long)row * cols + col;
@@ -15,13 +15,14 @@ internal readonly unsafe struct F32Chunks(float* matrix, int cols) : IWeightChun
         high = Vector512.Load(p + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) => matrix[(long)row * cols + col];
 }
 
 /// <summary>bf16 weights of one matrix, widened to fp32 in registers by a 16-bit shift.</summary>
 internal readonly unsafe struct Bf16Chunks(ushort* matrix, int cols) : IWeightChunks
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public void Load(int row, int col, out Vector512<float> low, out Vector512<float> high)
     {
         var bits = Vector512.Load(matrix + (long)row * cols + col);
@@ -29,6 +30,7 @@ internal readonly unsafe struct Bf16Chunks(ushort* matrix, int cols) : IWeightCh
         high = Vector512.ShiftLeft(Vector512.WidenUpper(bits), 16).AsSingle();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) => BFloat16.ToSingle(matrix[(long)row * cols + col]);
 }
 
@@ -37,7 +39,7 @@ internal readonly unsafe struct Fp8Chunks(byte* matrix, float* scales, float* de
 {
     private readonly int scaleCols = (cols + Fp8BlockMatrix.BlockSize - 1) / Fp8BlockMatrix.BlockSize;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public void Load(int row, int col, out Vector512<float> low, out Vector512<float> high)
     {
         // 32 aligned columns never straddle a 128-column scale block.
@@ -49,6 +51,7 @@ internal readonly unsafe struct Fp8Chunks(byte* matrix, float* scales, float* de
         high = Vector512.Load(values + 16) * scale;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) =>
         decode[matrix[(long)row * cols + col]] * scales[row / Fp8BlockMatrix.BlockSize * scaleCols + col / Fp8BlockMatrix.BlockSize];
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Cpu;
@@ -16,10 +17,12 @@ public readonly struct Bf16Matrix(ArrayView<ushort> data, int rows, int cols) : 
         Interop.IntAsFloat((uint)Data[((long)matrix * Rows + row) * Cols + col] << 16);
 
     [External("serverv3_bf16matrix_multiply_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
         CpuGemm.Multiply(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
 
     [External("serverv3_bf16matrix_multiply_transposed_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
         CpuGemm.MultiplyTransposed(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Cpu;
@@ -15,10 +16,12 @@ public readonly struct F32Matrix(ArrayView<float> data, int rows, int cols) : IW
     public float Get(int matrix, int row, int col) => Data[((long)matrix * Rows + row) * Cols + col];
 
     [External("serverv3_f32matrix_multiply_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
         CpuGemm.Multiply(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
 
     [External("serverv3_f32matrix_multiply_transposed_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
         CpuGemm.MultiplyTransposed(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Cpu;
@@ -31,10 +32,12 @@ public readonly struct Fp8BlockMatrix(
     }
 
     [External("serverv3_fp8blockmatrix_multiply_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate) =>
         CpuGemm.Multiply(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowEnd, Cols, x, xRows, useXRows, tokens, y, accumulate);
 
     [External("serverv3_fp8blockmatrix_multiply_transposed_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
         CpuGemm.MultiplyTransposed(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
 }
