@@ -47,8 +47,9 @@ public static class ServeCommand
     /// <summary>Runs until shutdown; a model that fails to load ends the process with the usage exit code.</summary>
     private static async Task<int> RunAsync(WebApplication app, CancellationToken cancellation)
     {
-        await app.RunAsync(cancellation);
+        // Taken before running: the host disposes its services when it stops.
         var model = app.Services.GetRequiredService<ModelService>().WhenLoaded;
+        await app.RunAsync(cancellation);
         return model.IsFaulted ? CommandLine.UsageExitCode : 0;
     }
 }

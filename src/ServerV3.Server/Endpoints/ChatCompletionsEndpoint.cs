@@ -43,7 +43,7 @@ public static class ChatCompletionsEndpoint
                 .ToArray();
             var response = new ChatCompletionChunkBuilder(ResponseIds.NewChatCompletionId(), request.Model, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             return request.Generation.Stream
-                ? StreamAsync(context, served, request, prompt.Count, choices, response)
+                ? StreamAsync(context, served, request, prompt.Count, choices, response, scope)
                 : CompleteAsync(context, served, request, prompt.Count, choices, response);
         });
     }
@@ -132,12 +132,12 @@ public static class ChatCompletionsEndpoint
     }
 
     private static async Task StreamAsync(
-        HttpContext context, ServedModel served, NormalizedChatRequest request, int promptTokens, IAsyncEnumerable<ChoicePiece>[] choices, ChatCompletionChunkBuilder chunks)
+        HttpContext context, ServedModel served, NormalizedChatRequest request, int promptTokens, IAsyncEnumerable<ChoicePiece>[] choices, ChatCompletionChunkBuilder chunks, GenerationScope scope)
     {
         await EventStream.WriteAsync<ChatCompletionChunk>(context,
             events => choices.Select((choice, index) => ProduceAsync(events, choice, index)).ToArray(),
             ServerSentEvents.Format,
-            request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null);
+            request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null, scope.Abandon);
 
         async Task<int> ProduceAsync(ChannelWriter<ChatCompletionChunk> events, IAsyncEnumerable<ChoicePiece> choice, int index)
         {

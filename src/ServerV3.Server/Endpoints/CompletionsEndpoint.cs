@@ -87,6 +87,6 @@ public static class CompletionsEndpoint
                 offset += piece.Text.Length;
             }
             return 0;
-        }).ToArray(), ServerSentEvents.Format, request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null);
+        }).ToArray(), ServerSentEvents.Format, request.Generation.IncludeUsage ? generated => chunks.Usage(new Usage(promptTokens, generated)) : null, scope.Abandon);
     }
 }

@@ -12,8 +12,9 @@ public static class EventStream
 {
     /// <param name="startProducers">Starts one producer per choice; each returns its number of generated tokens.</param>
     /// <param name="usage">The usage chunk for the total generated tokens, or null when none was asked for.</param>
+    /// <param name="abandon">Stops the producers when the client can no longer be written to.</param>
     public static async Task WriteAsync<TChunk>(
-        HttpContext context, Func<ChannelWriter<TChunk>, Task<int>[]> startProducers, Func<TChunk, byte[]> format, Func<int, TChunk>? usage)
+        HttpContext context, Func<ChannelWriter<TChunk>, Task<int>[]> startProducers, Func<TChunk, byte[]> format, Func<int, TChunk>? usage, Action abandon)
     {
         var events = Channel.CreateUnbounded<TChunk>(new UnboundedChannelOptions { SingleReader = true });
         var producers = startProducers(events.Writer);
@@ -31,7 +32,13 @@ public static class EventStream
             await HttpIo.WriteEventAsync(context, ServerSentEvents.Done);
             throw; // the circuit breaker counts it
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client is gone: stop generating for it at once.
+            abandon();
+            throw;
+        }
+        catch (Exception e)
         {
             await HttpIo.WriteEventAsync(context, ServerSentEvents.Format(ApiError.InternalError(e.Message)));
         }

@@ -62,7 +62,7 @@ public sealed class GenerationGate
             await pipeline.ExecuteAsync(async token =>
             {
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(token, drain.Deadline);
-                var scope = new GenerationScope(stop.Token, context.RequestAborted,
+                var scope = new GenerationScope(stop, context.RequestAborted,
                     () => drain.Deadline.IsCancellationRequested ? "abort" : FinishReasons.Length, metrics, activity);
                 await generate(scope);
             }, context.RequestAborted);
