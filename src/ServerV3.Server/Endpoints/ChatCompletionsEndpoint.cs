@@ -101,25 +101,16 @@ public static class ChatCompletionsEndpoint
     {
         var results = await Task.WhenAll(choices.Select(async (choice, index) =>
         {
-            var text = new System.Text.StringBuilder();
-            var tokens = new List<GeneratedToken>();
-            ChoicePiece last = null!;
-            await foreach (var piece in choice)
-            {
-                text.Append(piece.Text);
-                tokens.AddRange(piece.Tokens);
-                last = piece;
-            }
-            var (content, calls) = request.ParsesToolCalls ? ToolCallParser.Parse(text.ToString()) : new ParsedToolCalls(text.ToString(), []);
-            var reason = calls.Count > 0 ? FinishReasons.ToolCalls : last.FinishReason;
+            var result = await ChoiceResult.CollectAsync(choice);
+            var (content, calls) = request.ParsesToolCalls ? ToolCallParser.Parse(result.Text) : new ParsedToolCalls(result.Text, []);
             var choiceResult = new ChatCompletionChoice
             {
                 Index = index,
                 Message = ChatCompletionMessage.Assistant(content, calls),
-                Logprobs = served.ChatLogprobs(tokens),
-                FinishReason = reason,
+                Logprobs = served.ChatLogprobs(result.Tokens),
+                FinishReason = calls.Count > 0 ? FinishReasons.ToolCalls : result.FinishReason,
             };
-            return (Choice: choiceResult, Tokens: last.CompletionTokens);
+            return (Choice: choiceResult, Tokens: result.CompletionTokens);
         }));
         await HttpIo.WriteJsonAsync(context, new ChatCompletion
         {

@@ -45,22 +45,14 @@ public static class CompletionsEndpoint
         {
             var results = await Task.WhenAll(choices.Select(async c =>
             {
-                var text = new System.Text.StringBuilder(c.Job.EchoText);
-                var tokens = new List<GeneratedToken>();
-                ChoicePiece last = null!;
-                await foreach (var piece in c.Stream)
-                {
-                    text.Append(piece.Text);
-                    tokens.AddRange(piece.Tokens);
-                    last = piece;
-                }
+                var result = await ChoiceResult.CollectAsync(c.Stream, c.Job.EchoText);
                 return (Choice: new CompletionChoice
                 {
                     Index = c.Index,
-                    Text = text.ToString(),
-                    Logprobs = served.CompletionLogprobs(tokens, c.Job.EchoText.Length),
-                    FinishReason = last.FinishReason,
-                }, Tokens: last.CompletionTokens);
+                    Text = result.Text,
+                    Logprobs = served.CompletionLogprobs(result.Tokens, c.Job.EchoText.Length),
+                    FinishReason = result.FinishReason,
+                }, Tokens: result.CompletionTokens);
             }));
             await HttpIo.WriteJsonAsync(context, new Completion
             {
