@@ -16,6 +16,9 @@ public sealed record BenchReport
     [JsonPropertyName("launches_per_decode_step")] public required double LaunchesPerDecodeStep { get; init; }
     [JsonPropertyName("weight_bytes_per_token")] public required long WeightBytesPerToken { get; init; }
     [JsonPropertyName("triad_bandwidth_gb_per_s")] public required double TriadBandwidthGBPerSecond { get; init; }
+    [JsonPropertyName("read_bandwidth_gb_per_s")] public required double ReadBandwidthGBPerSecond { get; init; }
+    /// <summary>Batch-1 decode ceiling from the read-only probe: read bandwidth ÷ weight bytes read per token.</summary>
+    [JsonPropertyName("decode_read_floor_tokens_per_s")] public required double DecodeReadFloorTokensPerSecond { get; init; }
     /// <summary>Batch-1 decode ceiling: memory bandwidth ÷ weight bytes read per token.</summary>
     [JsonPropertyName("decode_floor_tokens_per_s")] public required double DecodeFloorTokensPerSecond { get; init; }
     /// <summary>Share of profiled decode kernel time per kernel.</summary>

@@ -9,6 +9,30 @@ namespace ServerV3.Server.Benchmarking;
 /// </summary>
 public static class MemoryBandwidth
 {
+    /// <summary>
+    /// Read-only bandwidth (a vectorised sum over a large array on every core): what a weight-streaming decode can
+    /// reach, since it reads weights and writes almost nothing.
+    /// </summary>
+    public static double ReadBytesPerSecond(int threads, int megabytes = 512, int repetitions = 5)
+    {
+        int length = megabytes * (1 << 20) / sizeof(float);
+        var data = Enumerable.Repeat(1f, length).ToArray();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        var best = TimeSpan.MaxValue;
+        for (int r = 0; r < repetitions; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            Parallel.For(0, threads, options, t =>
+            {
+                int from = (int)((long)length * t / threads), to = (int)((long)length * (t + 1) / threads);
+                TensorPrimitives.Sum(data.AsSpan(from, to - from));
+            });
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            if (elapsed < best) best = elapsed;
+        }
+        return (double)length * sizeof(float) / best.TotalSeconds;
+    }
+
     public static double TriadBytesPerSecond(int threads, int megabytesPerArray = 256, int repetitions = 5)
     {
         int length = megabytesPerArray * (1 << 20) / sizeof(float);

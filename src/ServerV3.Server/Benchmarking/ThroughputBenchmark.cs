@@ -11,7 +11,7 @@ namespace ServerV3.Server.Benchmarking;
 /// </summary>
 public sealed class ThroughputBenchmark(LoadedModel model, int batch, int promptTokens, int genTokens, int seed = 0)
 {
-    public BenchReport Run(string modelName, double bandwidthBytesPerSecond)
+    public BenchReport Run(string modelName, double bandwidthBytesPerSecond, double readBytesPerSecond)
     {
         var kernels = model.Device.Kernels;
         var random = new Random(seed);
@@ -63,6 +63,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 WeightBytesPerToken = bytesPerToken,
                 TriadBandwidthGBPerSecond = bandwidthBytesPerSecond / 1e9,
                 DecodeFloorTokensPerSecond = bandwidthBytesPerSecond / bytesPerToken,
+                ReadBandwidthGBPerSecond = readBytesPerSecond / 1e9,
+                DecodeReadFloorTokensPerSecond = readBytesPerSecond / bytesPerToken,
                 DecodeKernelShares = Shares(decodeProfile),
                 PrefillKernelShares = Shares(prefillProfile),
             };

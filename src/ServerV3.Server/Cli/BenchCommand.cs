@@ -27,7 +27,8 @@ public static class BenchCommand
             using var loaded = LoadedModel.Load(directory.FullName, options);
             int threads = loaded.Device.Kernels.Workers > 0 ? loaded.Device.Kernels.Workers : Environment.ProcessorCount;
             double bandwidth = MemoryBandwidth.TriadBytesPerSecond(threads);
-            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth);
+            double read = MemoryBandwidth.ReadBytesPerSecond(threads);
+            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth, read);
             Print(report, output);
             if (result.GetValue(json) is { } file)
                 File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -44,6 +45,7 @@ public static class BenchCommand
         output.WriteLine($"prefill  {r.PrefillTokensPerSecond,10:F1} tokens/s");
         output.WriteLine($"decode   {r.DecodeTokensPerSecond,10:F1} tokens/s ({r.DecodeStepMilliseconds:F1} ms/step, {r.LaunchesPerDecodeStep:F0} launches/step)");
         output.WriteLine($"floor    {r.DecodeFloorTokensPerSecond,10:F1} tokens/s at batch 1 ({r.WeightBytesPerToken / 1e6:F1} MB of weights per token, triad {r.TriadBandwidthGBPerSecond:F1} GB/s)");
+        output.WriteLine($"         {r.DecodeReadFloorTokensPerSecond,10:F1} tokens/s at batch 1 from the read-only probe ({r.ReadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine("decode kernel shares: " + string.Join(", ", r.DecodeKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
         output.WriteLine("prefill kernel shares: " + string.Join(", ", r.PrefillKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
     }
