@@ -14,6 +14,9 @@ public sealed record BenchReport
     [JsonPropertyName("decode_tokens_per_s")] public required double DecodeTokensPerSecond { get; init; }
     [JsonPropertyName("decode_step_ms")] public required double DecodeStepMilliseconds { get; init; }
     [JsonPropertyName("launches_per_decode_step")] public required double LaunchesPerDecodeStep { get; init; }
+    /// <summary>Managed bytes allocated per decode step (the target is none in the steady state).</summary>
+    [JsonPropertyName("allocated_bytes_per_decode_step")] public required long AllocatedBytesPerDecodeStep { get; init; }
+    [JsonPropertyName("gen0_collections_during_decode")] public required int Gen0CollectionsDuringDecode { get; init; }
     [JsonPropertyName("weight_bytes_per_token")] public required long WeightBytesPerToken { get; init; }
     [JsonPropertyName("triad_bandwidth_gb_per_s")] public required double TriadBandwidthGBPerSecond { get; init; }
     [JsonPropertyName("read_bandwidth_gb_per_s")] public required double ReadBandwidthGBPerSecond { get; init; }

@@ -37,6 +37,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
 
             var decodeProfile = new KernelProfile();
             long launchesBefore = kernels.Launches;
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            int collectionsBefore = GC.CollectionCount(0);
             var decode = Stopwatch.StartNew();
             for (int step = 0; step < genTokens; step++)
             {
@@ -48,6 +50,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             }
             kernels.Profile = null;
             double decodeSeconds = decode.Elapsed.TotalSeconds;
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            int collections = GC.CollectionCount(0) - collectionsBefore;
             long bytesPerToken = model.Weights.ActiveBytesPerToken(model.Config);
             return new BenchReport
             {
@@ -60,6 +64,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 DecodeTokensPerSecond = batch * genTokens / decodeSeconds,
                 DecodeStepMilliseconds = decodeSeconds * 1000 / genTokens,
                 LaunchesPerDecodeStep = (double)(kernels.Launches - launchesBefore) / genTokens,
+                AllocatedBytesPerDecodeStep = allocated / genTokens,
+                Gen0CollectionsDuringDecode = collections,
                 WeightBytesPerToken = bytesPerToken,
                 TriadBandwidthGBPerSecond = bandwidthBytesPerSecond / 1e9,
                 DecodeFloorTokensPerSecond = bandwidthBytesPerSecond / bytesPerToken,

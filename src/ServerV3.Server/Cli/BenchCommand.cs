@@ -43,7 +43,7 @@ public static class BenchCommand
     {
         output.WriteLine($"model {r.Model} on {r.Device}: batch {r.Batch}, prompt {r.PromptTokens}, generate {r.GenTokens}");
         output.WriteLine($"prefill  {r.PrefillTokensPerSecond,10:F1} tokens/s");
-        output.WriteLine($"decode   {r.DecodeTokensPerSecond,10:F1} tokens/s ({r.DecodeStepMilliseconds:F1} ms/step, {r.LaunchesPerDecodeStep:F0} launches/step)");
+        output.WriteLine($"decode   {r.DecodeTokensPerSecond,10:F1} tokens/s ({r.DecodeStepMilliseconds:F1} ms/step, {r.LaunchesPerDecodeStep:F0} launches/step, {r.AllocatedBytesPerDecodeStep / 1024.0:F0} KiB allocated/step, {r.Gen0CollectionsDuringDecode} gen0 GCs)");
         output.WriteLine($"floor    {r.DecodeFloorTokensPerSecond,10:F1} tokens/s at batch 1 ({r.WeightBytesPerToken / 1e6:F1} MB of weights per token, triad {r.TriadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine($"         {r.DecodeReadFloorTokensPerSecond,10:F1} tokens/s at batch 1 from the read-only probe ({r.ReadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine("decode kernel shares: " + string.Join(", ", r.DecodeKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
