@@ -112,7 +112,12 @@ public sealed partial class RawHttpTests(ServerFixture server)
         var engine = server.Model.Served!.Services.Engine;
         var before = engine.Counters;
         long generatedBefore = before.GeneratedTokens;
-        using (var response = await PostAsync("/v1/completions", """{"prompt":"And Moses said","max_tokens":900,"stream":true,"temperature":0}""", HttpCompletionOption.ResponseHeadersRead))
+        // A client that really drops the connection: by default HttpClient would drain the rest of the body (up to 1 MB) to reuse it.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress };
+        using (var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent("""{"prompt":"And Moses said","max_tokens":900,"stream":true,"temperature":0}""", Encoding.UTF8, "application/json"),
+        }, HttpCompletionOption.ResponseHeadersRead))
         {
             using var stream = await response.Content.ReadAsStreamAsync();
             var buffer = new byte[256];
