@@ -1,5 +1,6 @@
 using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
+using ServerV3.Engine.Sampling;
 
 namespace ServerV3.Engine.Execution;
 
@@ -70,18 +71,10 @@ public sealed class SequenceSession : IDisposable
         float[] logits = lastLogits.ToArray();
         for (int i = 0; i < count; i++)
         {
-            generated[i] = ArgMax(logits);
+            generated[i] = Sampler.ArgMax(logits);
             if (i + 1 < count) logits = Append([generated[i]], withMtp: false).Logits;
         }
         return generated;
-    }
-
-    public static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best]) best = i;
-        return best;
     }
 
     public void Dispose()

@@ -19,8 +19,6 @@ public sealed class KvCacheManager(BlockPool pool, int blockSize)
     public long PrefixQueriedTokens { get; private set; }
     public long PrefixHitTokens { get; private set; }
 
-    public double Usage => 1 - (double)pool.NumFreeBlocks / pool.NumBlocks;
-
     public int BlocksFor(int tokens) => (tokens + BlockSize - 1) / BlockSize;
 
     public IReadOnlyList<int> BlockTable(Sequence sequence) => tables[sequence];

@@ -59,7 +59,6 @@ public sealed class Sequence
         Drafts.Clear();
         DraftDistributions.Clear();
     }
-    public IReadOnlyList<int> OutputTokens => tokens.GetRange(PromptLength, NumOutputTokens);
     public IReadOnlyDictionary<int, int> OutputCounts => outputCounts;
     public IReadOnlySet<int> SeenTokens => seenTokens;
 

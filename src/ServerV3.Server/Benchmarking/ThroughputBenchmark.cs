@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ServerV3.Engine.Execution;
 using ServerV3.Engine.Runtime;
+using ServerV3.Engine.Sampling;
 using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Server.Benchmarking;
@@ -30,7 +31,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             {
                 kernels.Profile = s == 0 ? prefillProfile : null;
                 var (logits, _) = sessions[s].Append(prompts[s], withMtp: false);
-                lastTokens[s] = SequenceSession.ArgMax(logits.AsSpan(logits.Length - model.Config.VocabSize));
+                lastTokens[s] = Sampler.ArgMax(logits.AsSpan(logits.Length - model.Config.VocabSize));
             }
             kernels.Profile = null;
             double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -46,7 +47,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 kernels.Profile = step == genTokens - 1 ? decodeProfile : null;
                 var logits = model.Model.Forward(DecodeBatch(sessions, lastTokens, promptTokens + step));
                 for (int s = 0; s < batch; s++)
-                    lastTokens[s] = SequenceSession.ArgMax(logits.AsSpan(s * model.Config.VocabSize, model.Config.VocabSize));
+                    lastTokens[s] = Sampler.ArgMax(logits.AsSpan(s * model.Config.VocabSize, model.Config.VocabSize));
             }
             kernels.Profile = null;
             double decodeSeconds = decode.Elapsed.TotalSeconds;
