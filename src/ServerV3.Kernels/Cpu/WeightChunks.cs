@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Kernels.Cpu;
@@ -7,6 +8,8 @@ namespace ServerV3.Kernels.Cpu;
 /// <summary>fp32 weights of one matrix, by raw pointer.</summary>
 internal readonly unsafe struct F32Chunks(float* matrix, int cols) : IWeightChunks
 {
+    public float* Row(int row) => matrix + (long)row * cols;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public void Load(int row, int col, out Vector512<float> low, out Vector512<float> high)
     {
@@ -17,6 +20,14 @@ internal readonly unsafe struct F32Chunks(float* matrix, int cols) : IWeightChun
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) => matrix[(long)row * cols + col];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public void Prefetch(int row, int col)
+    {
+        float* p = matrix + (long)row * cols + col;
+        Sse.Prefetch0(p);
+        Sse.Prefetch0(p + 16);
+    }
 }
 
 /// <summary>bf16 weights of one matrix, widened to fp32 in registers by a 16-bit shift.</summary>
@@ -32,6 +43,9 @@ internal readonly unsafe struct Bf16Chunks(ushort* matrix, int cols) : IWeightCh
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) => BFloat16.ToSingle(matrix[(long)row * cols + col]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public void Prefetch(int row, int col) => Sse.Prefetch0(matrix + (long)row * cols + col);
 }
 
 /// <summary>FP8 E4M3 weights with 128x128 block scales, decoded through the 256-entry table.</summary>
@@ -54,4 +68,7 @@ internal readonly unsafe struct Fp8Chunks(byte* matrix, float* scales, float* de
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Scalar(int row, int col) =>
         decode[matrix[(long)row * cols + col]] * scales[row / Fp8BlockMatrix.BlockSize * scaleCols + col / Fp8BlockMatrix.BlockSize];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public void Prefetch(int row, int col) => Sse.Prefetch0(matrix + (long)row * cols + col);
 }
