@@ -52,50 +52,57 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(view), expected) < Tolerance);
     }
 
-    [Fact]
-    public void PagedAttentionOverMixedSequencesMatchesDenseCausalAttention()
+    /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body.</param>
+    /// <param name="heads">10 with the CPU body's groups of 8: a full group and a partial one.</param>
+    /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several key blocks and a partial one).</param>
+    [Theory]
+    [InlineData(3, 10, 5, 8)]
+    [InlineData(10, 48, 21, 40)]
+    public void PagedAttentionOverMixedSequencesMatchesDenseCausalAttention(int heads, int latent, int firstLength, int secondLength)
     {
         var random = new Random(11);
-        // Sequence 0 prefills positions 0..4, sequence 1 positions 0..7, in one flattened batch.
-        int[] tokenSequence = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
-        int[] positions = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7];
-        int[][] blockTables = [[5, 2], [0, 7]];
+        int width = latent + RopeDim;
+        // Both sequences prefill from position 0 in one flattened batch; their blocks interleave in the cache.
+        int[] tokenSequence = [.. Enumerable.Repeat(0, firstLength), .. Enumerable.Repeat(1, secondLength)];
+        int[] positions = [.. Enumerable.Range(0, firstLength), .. Enumerable.Range(0, secondLength)];
+        int maxBlocks = (Math.Max(firstLength, secondLength) + BlockSize - 1) / BlockSize;
+        int[][] blockTables = [[.. Enumerable.Range(0, maxBlocks).Select(b => 2 * maxBlocks - 1 - 2 * b)], [.. Enumerable.Range(0, maxBlocks).Select(b => 2 * b)]];
         int tokens = positions.Length;
-        var kva = KernelTestDevice.RandomValues(random, tokens * Width);
-        var norm = KernelTestDevice.RandomValues(random, Latent);
-        var qAbs = KernelTestDevice.RandomValues(random, tokens * Heads * Width);
-        var tables = Reference.RopeTables(InverseFrequencies, 16);
-        var cache = device.Poisoned(8 * BlockSize * Width);
-        var output = device.Poisoned(tokens * Heads * Latent);
-        var layout = new PagedLayout(device.Upload(blockTables.SelectMany(b => b).ToArray()), device.Upload(tokenSequence), device.Upload(positions), BlockSize, 2);
+        var kva = KernelTestDevice.RandomValues(random, tokens * width);
+        var norm = KernelTestDevice.RandomValues(random, latent);
+        var qAbs = KernelTestDevice.RandomValues(random, tokens * heads * width);
+        var tables = Reference.RopeTables(InverseFrequencies, secondLength + firstLength);
+        var cache = device.Poisoned(2 * maxBlocks * BlockSize * width);
+        var output = device.Poisoned(tokens * heads * latent);
+        var layout = new PagedLayout(device.Upload(blockTables.SelectMany(b => b).ToArray()), device.Upload(tokenSequence), device.Upload(positions), BlockSize, maxBlocks);
         var rope = new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF));
-        var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 0.3f, 1e-6f);
+        var shape = new MlaShape(tokens, heads, Nope, RopeDim, Value, latent, 0.3f, 1e-6f);
 
-        Kernels.WriteLatent(new Rows(device.Upload(kva), Width), device.Upload(norm), cache, layout, rope, shape);
-        Kernels.Attend(new Rows(device.Upload(qAbs), Width), cache, layout, new Rows(output, Latent), shape);
+        Kernels.WriteLatent(new Rows(device.Upload(kva), width), device.Upload(norm), cache, layout, rope, shape);
+        Kernels.Attend(new Rows(device.Upload(qAbs), width), cache, layout, new Rows(output, latent), shape, positions.Sum(p => p + 1L));
 
         // Reference: each token's cache entry, then softmax attention over its own sequence's earlier positions.
         var keys = Enumerable.Range(0, tokens).Select(t =>
-            Reference.RmsNorm(kva.AsSpan(t * Width, Latent), norm, 1e-6f)
-                .Concat(Reference.Rotate(kva.AsSpan(t * Width + Latent, RopeDim), positions[t], InverseFrequencies)).ToArray()).ToArray();
+            Reference.RmsNorm(kva.AsSpan(t * width, latent), norm, 1e-6f)
+                .Concat(Reference.Rotate(kva.AsSpan(t * width + latent, RopeDim), positions[t], InverseFrequencies)).ToArray()).ToArray();
         var cached = KernelTestDevice.Download(cache);
         for (int t = 0; t < tokens; t++)
         {
             int slot = blockTables[tokenSequence[t]][positions[t] / BlockSize] * BlockSize + positions[t] % BlockSize;
-            Assert.True(RelativeError.L2(cached.AsSpan(slot * Width, Width), keys[t]) < Tolerance);
+            Assert.True(RelativeError.L2(cached.AsSpan(slot * width, width), keys[t]) < Tolerance);
         }
-        var expected = new float[tokens * Heads * Latent];
+        var expected = new float[tokens * heads * latent];
         for (int t = 0; t < tokens; t++)
-            for (int h = 0; h < Heads; h++)
+            for (int h = 0; h < heads; h++)
             {
-                var query = qAbs.AsSpan((t * Heads + h) * Width, Width).ToArray();
+                var query = qAbs.AsSpan((t * heads + h) * width, width).ToArray();
                 var visible = Enumerable.Range(0, tokens).Where(s => tokenSequence[s] == tokenSequence[t] && positions[s] <= positions[t]).ToArray();
                 var scores = visible.Select(s => 0.3 * Reference.Dot(query, keys[s])).ToArray();
                 double max = scores.Max();
                 var weights = scores.Select(v => Math.Exp(v - max)).ToArray();
                 double total = weights.Sum();
-                for (int c = 0; c < Latent; c++)
-                    expected[(t * Heads + h) * Latent + c] = (float)visible.Select((s, i) => weights[i] / total * keys[s][c]).Sum();
+                for (int c = 0; c < latent; c++)
+                    expected[(t * heads + h) * latent + c] = (float)visible.Select((s, i) => weights[i] / total * keys[s][c]).Sum();
             }
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }

@@ -100,8 +100,7 @@ public static class CpuKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ArrayView<float> cache, Attention.PagedLayout layout, Rows latentOut, Attention.MlaShape shape)
     {
-        int items = shape.Tokens * shape.Heads;
-        CpuAttention.Attend(qAbs, cache, layout, latentOut, shape, WorkRange.Start(items), WorkRange.End(items));
+        CpuAttention.Attend(qAbs, cache, layout, latentOut, shape, WorkRange.Thread, WorkRange.Threads);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
