@@ -89,9 +89,10 @@ public abstract class MoeKernelTests(KernelTestDevice device)
         var expertOut = device.Poisoned(choices.Length * hidden);
         var hiddenState = device.Upload(residual.ToArray());
         var shape = new ExpertShape(experts, hidden, width);
+        var work = new ExpertWork(choices.Length, choices.Distinct().Count());
 
-        Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape);
-        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape);
+        Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape, work);
+        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape, work);
         Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
 
         var expected = residual.ToArray();

@@ -64,6 +64,26 @@ public sealed class SequenceSession : IDisposable
         return ([.. logits], [.. mtpLogits]);
     }
 
+    /// <summary>
+    /// Appends a prompt as the engine prefills it: chunks of at most a step's tokens, logits for the last position
+    /// only (no lm_head work for the others). Returns those logits.
+    /// </summary>
+    public float[] Prefill(IReadOnlyList<int> prompt)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("an empty prompt has nothing to prefill", nameof(prompt));
+        if (tokens.Count + prompt.Count > CapacityTokens)
+            throw new InvalidOperationException($"{tokens.Count + prompt.Count} tokens exceed the session's capacity of {CapacityTokens}");
+        int chunk = model.Model.Options.MaxTokensPerStep, start = tokens.Count;
+        tokens.AddRange(prompt);
+        float[] logits = [];
+        for (int offset = 0; offset < prompt.Count; offset += chunk)
+        {
+            int count = Math.Min(chunk, prompt.Count - offset);
+            logits = model.Model.Forward(StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: false));
+        }
+        return logits;
+    }
+
     /// <summary>Greedy continuation by incremental decoding (argmax each step, no stop token).</summary>
     public int[] Greedy(ReadOnlySpan<float> lastLogits, int count)
     {

@@ -26,6 +26,7 @@ public sealed class DeepSeekV3Model : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> ropeSin;
     private readonly float softmaxScale;
     private readonly float eps;
+    private long attendedPositions;
 
     public DeepSeekV3Model(
         ComputeDevice device, ModelConfig config, ModelWeights weights, LatentCache cache, ModelShapeOptions options, ExpertParallelOptions? expertParallel = null)
@@ -134,9 +135,11 @@ public sealed class DeepSeekV3Model : IDisposable
             throw new ArgumentException($"{batch.BlockTables.Length} sequences; at most {Options.MaxSequences} are allowed");
         foreach (int id in batch.TokenIds)
             if ((uint)id >= (uint)Config.VocabSize) throw new ArgumentException($"token id {id} is outside the vocabulary [0, {Config.VocabSize})");
+        attendedPositions = 0;
         for (int t = 0; t < n; t++)
         {
             int position = batch.Positions[t];
+            attendedPositions += position + 1;
             var table = batch.BlockTables[batch.TokenSequence[t]];
             if ((uint)position >= (uint)Config.MaxPositionEmbeddings || position / Cache.BlockSize >= table.Length)
                 throw new ArgumentException($"position {position} has no cache block (max_position_embeddings {Config.MaxPositionEmbeddings})");
@@ -191,7 +194,7 @@ public sealed class DeepSeekV3Model : IDisposable
         var absorbed = new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth);
         kernels.AbsorbQuery(a.KvB, query, absorbed, shape);
         var latent = new Rows(ws.LatentOut.View, c.KvLoraRank);
-        kernels.Attend(absorbed, cache, Layout, latent, shape);
+        kernels.Attend(absorbed, cache, Layout, latent, shape, attendedPositions);
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
         kernels.ExpandValues(a.KvB, latent, output, shape);
         kernels.Linear(a.O, 0, output, Hidden, new LinearShape(n, heads * c.VHeadDim, h, 1));

@@ -51,6 +51,16 @@ internal sealed class DispatchPlan
 
     public int Assignments(int rank) => offsets[rank][^1];
 
+    /// <summary>Slots of a rank with at least one assignment (each reads its expert's weights once).</summary>
+    public int ActiveSlots(int rank)
+    {
+        var o = offsets[rank];
+        int active = 0;
+        for (int slot = 0; slot + 1 < o.Length; slot++)
+            if (o[slot + 1] > o[slot]) active++;
+        return active;
+    }
+
     /// <summary>Where a rank's results start in the primary's expert output.</summary>
     public int OutputBase(int rank) => outputBase[rank];
 

@@ -83,10 +83,11 @@ internal sealed class ExpertRank : IDisposable
 
         var assignments = new ExpertAssignments(offsets.View, assignedRows.View);
         var shape = new ExpertShape(slots, hidden, intermediate);
+        var work = new ExpertWork(count, plan.ActiveSlots(Index));
         var act = new Rows(activation.View, intermediate);
         var y = results is null ? new Rows(output, hidden, plan.OutputBase(Index) * hidden) : new Rows(results.View, hidden);
-        Kernels.ExpertGateUp(experts.Gate, experts.Up, x, assignments, act, new Rows(upScratch.View, intermediate), shape);
-        Kernels.ExpertDown(experts.Down, act, assignments, y, shape);
+        Kernels.ExpertGateUp(experts.Gate, experts.Up, x, assignments, act, new Rows(upScratch.View, intermediate), shape, work);
+        Kernels.ExpertDown(experts.Down, act, assignments, y, shape, work);
         if (timed) accelerator.Synchronize();
         long computedAt = Stopwatch.GetTimestamp();
 

@@ -2,20 +2,25 @@ using System.Diagnostics;
 
 namespace ServerV3.Kernels.Launch;
 
-/// <summary>Launch counts and wall time per kernel, collected while a <see cref="KernelSet"/> is profiled.</summary>
+/// <summary>
+/// Launch counts, wall time, floating-point operations and bytes moved per kernel, collected while a
+/// <see cref="KernelSet"/> is profiled. Work is counted from the host-known sizes of each launch: weights read
+/// plus activations read and written for bytes, two per multiply-add for FLOPs (zero where a kernel does no
+/// matrix arithmetic).
+/// </summary>
 public sealed class KernelProfile
 {
-    private readonly Dictionary<string, (long Launches, long Ticks)> kernels = [];
+    private readonly Dictionary<string, KernelStats> kernels = [];
 
-    public IReadOnlyDictionary<string, (long Launches, TimeSpan Time)> Kernels =>
-        kernels.ToDictionary(k => k.Key, k => (k.Value.Launches, Stopwatch.GetElapsedTime(0, k.Value.Ticks)));
+    public IReadOnlyDictionary<string, KernelStats> Kernels => kernels;
 
-    public TimeSpan Total => Stopwatch.GetElapsedTime(0, kernels.Values.Sum(k => k.Ticks));
+    public TimeSpan Total => TimeSpan.FromTicks(kernels.Values.Sum(k => k.Time.Ticks));
 
-    public void Add(string kernel, long ticks)
+    public void Add(string kernel, long stopwatchTicks, double flops, double bytes)
     {
         kernels.TryGetValue(kernel, out var entry);
-        kernels[kernel] = (entry.Launches + 1, entry.Ticks + ticks);
+        kernels[kernel] = new KernelStats(
+            entry.Launches + 1, entry.Time + Stopwatch.GetElapsedTime(0, stopwatchTicks), entry.Flops + flops, entry.Bytes + bytes);
     }
 
     public void Clear() => kernels.Clear();

@@ -76,37 +76,44 @@ public sealed class KernelSet : IDisposable
 
     public void Linear(WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape)
     {
-        using var timer = Measure("linear");
+        using var timer = Measure("linear", Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
+            w.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures * (1 + shape.Accumulate)));
         Formats(w).Linear(Config(shape.OutFeatures), w, matrix, x, y, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {
-        using var timer = Measure("gateUp");
+        using var timer = Measure("gateUp", 2 * Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
+            gate.MatrixBytes + up.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures));
         SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, scratch, shape);
     }
 
     public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
     {
-        using var timer = Measure("absorbQuery");
+        using var timer = Measure("absorbQuery", Matmul(shape.Tokens * shape.Heads, shape.Nope, shape.Latent),
+            HeadBlockBytes(kvB, shape.Heads * shape.Nope) + Activations(shape.Tokens * shape.Heads, shape.Nope + shape.Rope + shape.Latent + shape.Rope));
         Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads), kvB, q, qAbs, shape);
     }
 
     public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape)
     {
-        using var timer = Measure("expandValues");
+        using var timer = Measure("expandValues", Matmul(shape.Tokens * shape.Heads, shape.Latent, shape.Value),
+            HeadBlockBytes(kvB, shape.Heads * shape.Value) + Activations(shape.Tokens * shape.Heads, shape.Latent + shape.Value));
         Formats(kvB).ExpandValues(Config(shape.Heads * shape.Value), kvB, latent, o, shape);
     }
 
-    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
+    /// <param name="work">Host-known size of this launch, for the profile.</param>
+    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, ExpertWork work)
     {
-        using var timer = Measure("expertGateUp");
+        using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate),
+            work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + Activations(work.Assignments, shape.Hidden + shape.Intermediate));
         SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, scratch, shape);
     }
 
-    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work)
     {
-        using var timer = Measure("expertDown");
+        using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden),
+            work.ActiveExperts * down.MatrixBytes + Activations(work.Assignments, shape.Intermediate + shape.Hidden));
         Formats(down).ExpertDown(Config(shape.Hidden), down, act, assignments, output, shape);
     }
 
@@ -118,7 +125,7 @@ public sealed class KernelSet : IDisposable
 
     public void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps)
     {
-        using var timer = Measure("rmsNorm");
+        using var timer = Measure("rmsNorm", 0, Activations(tokens, 2 * dim));
         rmsNorm(Config(tokens), x, y, weight, tokens, dim, eps);
     }
 
@@ -134,9 +141,12 @@ public sealed class KernelSet : IDisposable
         writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
     }
 
-    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape)
+    /// <param name="attendedPositions">Cache positions read, summed over the tokens (host-known, for the profile).</param>
+    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, long attendedPositions)
     {
-        using var timer = Measure("attend");
+        // Scores over latent + rope, then the weighted sum over the latent, for every attended position.
+        using var timer = Measure("attend", 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope),
+            Activations(attendedPositions, shape.Latent + shape.Rope));
         attend(Config(shape.Tokens * shape.Heads), qAbs, cache, layout, latentOut, shape);
     }
 
@@ -163,15 +173,22 @@ public sealed class KernelSet : IDisposable
 
     public void Dispose() => fp8DecodeTable.Dispose();
 
-    private LaunchTimer Measure(string kernel) => new(this, kernel, Profile is null ? 0 : Stopwatch.GetTimestamp());
+    private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>
+        new(this, kernel, Profile is null ? 0 : Stopwatch.GetTimestamp(), flops, bytes);
 
-    private readonly struct LaunchTimer(KernelSet set, string kernel, long start) : IDisposable
+    private static double Matmul(long rows, int inner, int outputs) => 2.0 * rows * inner * outputs;
+
+    private static double Activations(long rows, int floatsPerRow) => 4.0 * rows * floatsPerRow;
+
+    private static double HeadBlockBytes(WeightBuffer kvB, int rows) => (double)kvB.MatrixBytes * rows / kvB.Rows;
+
+    private readonly struct LaunchTimer(KernelSet set, string kernel, long start, double flops, double bytes) : IDisposable
     {
         public void Dispose()
         {
             if (start == 0 || set.Profile is not { } profile) return;
             set.Accelerator.Synchronize();
-            profile.Add(kernel, Stopwatch.GetTimestamp() - start);
+            profile.Add(kernel, Stopwatch.GetTimestamp() - start, flops, bytes);
         }
     }
 

@@ -50,6 +50,9 @@ public sealed class WeightBuffer : IDisposable
     public int ScalesPerMatrix =>
         (Rows + Fp8BlockMatrix.BlockSize - 1) / Fp8BlockMatrix.BlockSize * ((Cols + Fp8BlockMatrix.BlockSize - 1) / Fp8BlockMatrix.BlockSize);
 
+    /// <summary>Bytes of one matrix of the stack, scales included.</summary>
+    public long MatrixBytes => Bytes / Count;
+
     public long Bytes => (f32?.LengthInBytes ?? 0) + (bf16?.LengthInBytes ?? 0) + (fp8?.LengthInBytes ?? 0) + (scales?.LengthInBytes ?? 0);
 
     public void SetF32(int matrix, ReadOnlySpan<float> values) => Upload(f32!, matrix, MatrixElements, values);

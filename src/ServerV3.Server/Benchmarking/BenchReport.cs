@@ -24,7 +24,10 @@ public sealed record BenchReport
     [JsonPropertyName("decode_read_floor_tokens_per_s")] public required double DecodeReadFloorTokensPerSecond { get; init; }
     /// <summary>Batch-1 decode ceiling: memory bandwidth ÷ weight bytes read per token.</summary>
     [JsonPropertyName("decode_floor_tokens_per_s")] public required double DecodeFloorTokensPerSecond { get; init; }
-    /// <summary>Share of profiled decode kernel time per kernel.</summary>
-    [JsonPropertyName("decode_kernel_shares")] public required IReadOnlyDictionary<string, double> DecodeKernelShares { get; init; }
-    [JsonPropertyName("prefill_kernel_shares")] public required IReadOnlyDictionary<string, double> PrefillKernelShares { get; init; }
+    /// <summary>fp32 FMA peak of the cores in use (<see cref="ComputePeak"/>).</summary>
+    [JsonPropertyName("peak_gflop_per_s")] public required double PeakGFlopsPerSecond { get; init; }
+    /// <summary>Per-kernel figures of one profiled decode step (every launch synchronised and timed).</summary>
+    [JsonPropertyName("decode_kernels")] public required IReadOnlyList<KernelRow> DecodeKernels { get; init; }
+    /// <summary>Per-kernel figures of the first sequence's profiled prefill.</summary>
+    [JsonPropertyName("prefill_kernels")] public required IReadOnlyList<KernelRow> PrefillKernels { get; init; }
 }

@@ -12,7 +12,7 @@ namespace ServerV3.Server.Benchmarking;
 /// </summary>
 public sealed class ThroughputBenchmark(LoadedModel model, int batch, int promptTokens, int genTokens, int seed = 0)
 {
-    public BenchReport Run(string modelName, double bandwidthBytesPerSecond, double readBytesPerSecond)
+    public BenchReport Run(string modelName, double bandwidthBytesPerSecond, double readBytesPerSecond, double peakFlopsPerSecond)
     {
         var kernels = model.Device.Kernels;
         var random = new Random(seed);
@@ -30,8 +30,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             for (int s = 0; s < batch; s++)
             {
                 kernels.Profile = s == 0 ? prefillProfile : null;
-                var (logits, _) = sessions[s].Append(prompts[s], withMtp: false);
-                lastTokens[s] = Sampler.ArgMax(logits.AsSpan(logits.Length - model.Config.VocabSize));
+                lastTokens[s] = Sampler.ArgMax(sessions[s].Prefill(prompts[s]));
             }
             kernels.Profile = null;
             double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -72,8 +71,9 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 DecodeFloorTokensPerSecond = bandwidthBytesPerSecond / bytesPerToken,
                 ReadBandwidthGBPerSecond = readBytesPerSecond / 1e9,
                 DecodeReadFloorTokensPerSecond = readBytesPerSecond / bytesPerToken,
-                DecodeKernelShares = Shares(decodeProfile),
-                PrefillKernelShares = Shares(prefillProfile),
+                PeakGFlopsPerSecond = peakFlopsPerSecond / 1e9,
+                DecodeKernels = KernelRow.From(decodeProfile, peakFlopsPerSecond, readBytesPerSecond),
+                PrefillKernels = KernelRow.From(prefillProfile, peakFlopsPerSecond, readBytesPerSecond),
             };
         }
         finally
@@ -89,11 +89,4 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
         Enumerable.Range(0, sessions.Length).ToArray(),
         sessions.Select(s => s.BlockTable).ToArray(),
         Enumerable.Range(0, sessions.Length).ToArray());
-
-    private static Dictionary<string, double> Shares(KernelProfile profile)
-    {
-        double total = profile.Total.TotalSeconds;
-        return profile.Kernels.OrderByDescending(k => k.Value.Time)
-            .ToDictionary(k => k.Key, k => Math.Round(k.Value.Time.TotalSeconds / total, 4));
-    }
 }

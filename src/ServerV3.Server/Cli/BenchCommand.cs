@@ -28,7 +28,8 @@ public static class BenchCommand
             int threads = loaded.Device.Kernels.Workers > 0 ? loaded.Device.Kernels.Workers : Environment.ProcessorCount;
             double bandwidth = MemoryBandwidth.TriadBytesPerSecond(threads);
             double read = MemoryBandwidth.ReadBytesPerSecond(threads);
-            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth, read);
+            double peak = ComputePeak.FlopsPerSecond(threads);
+            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth, read, peak);
             Print(report, output);
             if (result.GetValue(json) is { } file)
                 File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -46,7 +47,16 @@ public static class BenchCommand
         output.WriteLine($"decode   {r.DecodeTokensPerSecond,10:F1} tokens/s ({r.DecodeStepMilliseconds:F1} ms/step, {r.LaunchesPerDecodeStep:F0} launches/step, {r.AllocatedBytesPerDecodeStep / 1024.0:F0} KiB allocated/step, {r.Gen0CollectionsDuringDecode} gen0 GCs)");
         output.WriteLine($"floor    {r.DecodeFloorTokensPerSecond,10:F1} tokens/s at batch 1 ({r.WeightBytesPerToken / 1e6:F1} MB of weights per token, triad {r.TriadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine($"         {r.DecodeReadFloorTokensPerSecond,10:F1} tokens/s at batch 1 from the read-only probe ({r.ReadBandwidthGBPerSecond:F1} GB/s)");
-        output.WriteLine("decode kernel shares: " + string.Join(", ", r.DecodeKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
-        output.WriteLine("prefill kernel shares: " + string.Join(", ", r.PrefillKernelShares.Select(k => $"{k.Key} {k.Value:P1}")));
+        output.WriteLine($"ceilings   FMA peak {r.PeakGFlopsPerSecond:F1} GFLOP/s, read {r.ReadBandwidthGBPerSecond:F1} GB/s, triad {r.TriadBandwidthGBPerSecond:F1} GB/s");
+        PrintKernels("decode step (profiled, launches synchronised)", r.DecodeKernels, output);
+        PrintKernels($"prefill of {r.PromptTokens} tokens (profiled)", r.PrefillKernels, output);
+    }
+
+    private static void PrintKernels(string title, IReadOnlyList<KernelRow> rows, TextWriter output)
+    {
+        output.WriteLine(title);
+        output.WriteLine($"  {"kernel",-14}{"launches",9}{"ms",10}{"share",8}{"GFLOP/s",10}{"of peak",9}{"GB/s",8}{"of read",9}");
+        foreach (var k in rows)
+            output.WriteLine($"  {k.Kernel,-14}{k.Launches,9}{k.Milliseconds,10:F3}{k.Share,8:P1}{k.GFlopsPerSecond,10:F1}{k.FractionOfPeakFlops,9:P1}{k.GBytesPerSecond,8:F1}{k.FractionOfReadBandwidth,9:P1}");
     }
 }

@@ -29,6 +29,23 @@ public sealed class GoldenForwardTests(GoldenModels models)
     [Theory]
     [InlineData("tiny-v3")]
     [InlineData("tiny-v3-fp8")]
+    public void PrefillGivesTheLastPositionsLogitsBitForBit(string name)
+    {
+        var (model, golden) = models.Get(name);
+        int[] prompt = golden.Prompt(0);
+        int vocab = model.Config.VocabSize;
+        using var every = new SequenceSession(model, prompt.Length);
+        using var last = new SequenceSession(model, prompt.Length);
+
+        float[] all = every.Append(prompt, withMtp: false).Logits;
+
+        Assert.Equal(all.AsSpan(all.Length - vocab).ToArray(), last.Prefill(prompt));
+        Assert.Equal(prompt, last.Tokens);
+    }
+
+    [Theory]
+    [InlineData("tiny-v3")]
+    [InlineData("tiny-v3-fp8")]
     public void GreedyContinuationsAreIdentical(string name)
     {
         var (model, golden) = models.Get(name);
