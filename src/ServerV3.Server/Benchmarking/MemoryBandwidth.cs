@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 
 namespace ServerV3.Server.Benchmarking;
@@ -17,19 +16,11 @@ public static class MemoryBandwidth
     {
         int length = megabytes * (1 << 20) / sizeof(float);
         var data = Enumerable.Repeat(1f, length).ToArray();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        var best = TimeSpan.MaxValue;
-        for (int r = 0; r < repetitions; r++)
+        var best = ParallelTiming.Fastest(threads, repetitions, t =>
         {
-            long start = Stopwatch.GetTimestamp();
-            Parallel.For(0, threads, options, t =>
-            {
-                int from = (int)((long)length * t / threads), to = (int)((long)length * (t + 1) / threads);
-                TensorPrimitives.Sum(data.AsSpan(from, to - from));
-            });
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            if (elapsed < best) best = elapsed;
-        }
+            int from = (int)((long)length * t / threads), to = (int)((long)length * (t + 1) / threads);
+            TensorPrimitives.Sum(data.AsSpan(from, to - from));
+        });
         return (double)length * sizeof(float) / best.TotalSeconds;
     }
 
@@ -39,19 +30,11 @@ public static class MemoryBandwidth
         var a = new float[length];
         var b = Enumerable.Repeat(1f, length).ToArray();
         var c = Enumerable.Repeat(2f, length).ToArray();
-        var best = TimeSpan.MaxValue;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        for (int r = 0; r < repetitions; r++)
+        var best = ParallelTiming.Fastest(threads, repetitions, t =>
         {
-            long start = Stopwatch.GetTimestamp();
-            Parallel.For(0, threads, options, t =>
-            {
-                int from = (int)((long)length * t / threads), to = (int)((long)length * (t + 1) / threads);
-                TensorPrimitives.MultiplyAdd(c.AsSpan(from, to - from), 3f, b.AsSpan(from, to - from), a.AsSpan(from, to - from));
-            });
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            if (elapsed < best) best = elapsed;
-        }
+            int from = (int)((long)length * t / threads), to = (int)((long)length * (t + 1) / threads);
+            TensorPrimitives.MultiplyAdd(c.AsSpan(from, to - from), 3f, b.AsSpan(from, to - from), a.AsSpan(from, to - from));
+        });
         return 3.0 * length * sizeof(float) / best.TotalSeconds;
     }
 }
