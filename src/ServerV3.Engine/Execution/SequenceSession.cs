@@ -40,9 +40,7 @@ public sealed class SequenceSession : IDisposable
     /// </summary>
     public (float[] Logits, float[] MtpLogits) Append(IReadOnlyList<int> newTokens, bool withMtp, IActivationObserver? observer = null)
     {
-        if (tokens.Count + newTokens.Count > CapacityTokens)
-            throw new InvalidOperationException($"{tokens.Count + newTokens.Count} tokens exceed the session's capacity of {CapacityTokens}");
-        int vocab = model.Config.VocabSize;
+        EnsureRoomFor(newTokens.Count);
         int chunk = Math.Min(model.Model.Options.MaxTokensPerStep, model.Model.Options.MaxLogitRows);
         var logits = new List<float>();
         var mtpLogits = new List<float>();
@@ -71,8 +69,7 @@ public sealed class SequenceSession : IDisposable
     public float[] Prefill(IReadOnlyList<int> prompt)
     {
         if (prompt.Count == 0) throw new ArgumentException("an empty prompt has nothing to prefill", nameof(prompt));
-        if (tokens.Count + prompt.Count > CapacityTokens)
-            throw new InvalidOperationException($"{tokens.Count + prompt.Count} tokens exceed the session's capacity of {CapacityTokens}");
+        EnsureRoomFor(prompt.Count);
         int chunk = model.Model.Options.MaxTokensPerStep, start = tokens.Count;
         tokens.AddRange(prompt);
         float[] logits = [];
@@ -82,6 +79,12 @@ public sealed class SequenceSession : IDisposable
             logits = model.Model.Forward(StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: false));
         }
         return logits;
+    }
+
+    private void EnsureRoomFor(int count)
+    {
+        if (tokens.Count + count > CapacityTokens)
+            throw new InvalidOperationException($"{tokens.Count + count} tokens exceed the session's capacity of {CapacityTokens}");
     }
 
     /// <summary>Greedy continuation by incremental decoding (argmax each step, no stop token).</summary>
