@@ -26,9 +26,8 @@ internal static unsafe class CpuAttention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int thread, int threads)
     {
-        int groups = Groups(shape), items = shape.Tokens * groups;
+        int groups = Groups(shape), items = shape.Tokens * groups, width = shape.Latent + shape.Rope;
         float* slots = CpuPointers.Of(cache);
-        int* tables = CpuPointers.Of(layout.BlockTables);
         float* scores = stackalloc float[GroupHeads * BlockPositions];
         float** blockKeys = stackalloc float*[BlockPositions];
         float* maxima = stackalloc float[GroupHeads];
@@ -38,7 +37,6 @@ internal static unsafe class CpuAttention
             int t = item / groups, firstHead = item % groups * GroupHeads;
             int heads = Math.Min(GroupHeads, shape.Heads - firstHead);
             int sequence = layout.TokenSequence[t], last = layout.Positions[t];
-            int* table = tables + (long)sequence * layout.MaxBlocksPerSequence;
             long firstRow = (long)t * shape.Heads + firstHead;
             for (int h = 0; h < heads; h++)
             {
@@ -49,20 +47,20 @@ internal static unsafe class CpuAttention
             for (int start = 0; start <= last; start += BlockPositions)
             {
                 int count = Math.Min(BlockPositions, last + 1 - start);
-                for (int i = 0; i < count; i++) blockKeys[i] = Key(slots, table, layout, start + i, shape);
+                for (int i = 0; i < count; i++) blockKeys[i] = slots + layout.Slot(sequence, start + i) * width;
                 // The cache is cold after a layer's weights went through; ask for the next block while this one computes.
                 for (int s = start + BlockPositions, next = Math.Min(last, start + 2 * BlockPositions - 1); s <= next; s++)
                 {
-                    byte* key = (byte*)Key(slots, table, layout, s, shape);
-                    for (int b = 0; b < (shape.Latent + shape.Rope) * sizeof(float); b += 64) Sse.Prefetch0(key + b);
+                    byte* key = (byte*)(slots + layout.Slot(sequence, s) * width);
+                    for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
                 }
                 for (int h = 0; h < heads; h++)
                 {
                     float* q = Row(qAbs, firstRow + h);
                     float* score = scores + h * BlockPositions;
                     int p = 0;
-                    for (; p + 4 <= count; p += 4) Dot4(q, blockKeys + p, shape.Latent + shape.Rope, shape.SoftmaxScale, score + p);
-                    for (; p < count; p++) score[p] = Dot(q, blockKeys[p], shape.Latent + shape.Rope) * shape.SoftmaxScale;
+                    for (; p + 4 <= count; p += 4) Dot4(q, blockKeys + p, width, shape.SoftmaxScale, score + p);
+                    for (; p < count; p++) score[p] = Dot(q, blockKeys[p], width) * shape.SoftmaxScale;
                     for (; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
                     var block = Vector512.Load(score);
                     float newMax = MathF.Max(maxima[h], block.ToScalarMax());
@@ -108,10 +106,6 @@ internal static unsafe class CpuAttention
         var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
         return Vector512.ConditionalSelect(Vector512.LessThan(x, lowest), Vector512<float>.Zero, p * scale);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float* Key(float* slots, int* table, PagedLayout layout, int position, MlaShape shape) =>
-        slots + ((long)table[position / layout.BlockSize] * layout.BlockSize + position % layout.BlockSize) * (shape.Latent + shape.Rope);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float* Row(Rows rows, long row) => CpuPointers.Of(rows.Data) + rows.Offset + row * rows.Stride;

@@ -2,19 +2,17 @@ using ILGPU;
 
 namespace ServerV3.Kernels.Launch;
 
-/// <summary>The contiguous slice of work items the current thread owns in a coarse kernel.</summary>
+/// <summary>The current thread of a coarse kernel, and the contiguous slice of work items it owns.</summary>
 public static class WorkRange
 {
     /// <summary>This thread's index among the launch's threads.</summary>
     public static int Thread => Grid.GlobalIndex.X;
 
-    public static int Threads => TotalThreads();
+    public static int Threads => Grid.DimX * Group.DimX;
 
-    public static int Start(int items) => Slice(Grid.GlobalIndex.X, TotalThreads(), items);
+    public static int Start(int items) => Slice(Thread, Threads, items);
 
-    public static int End(int items) => Slice(Grid.GlobalIndex.X + 1, TotalThreads(), items);
-
-    private static int TotalThreads() => Grid.DimX * Group.DimX;
+    public static int End(int items) => Slice(Thread + 1, Threads, items);
 
     private static int Slice(int thread, int threads, int items) => (int)((long)items * thread / threads);
 }
