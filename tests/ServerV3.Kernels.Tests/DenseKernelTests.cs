@@ -1,7 +1,7 @@
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Launch;
 using ServerV3.Kernels.Weights;
-using ServerV3.Tests;
+using ServerV3.Kernels.Numerics;
 
 namespace ServerV3.Kernels.Tests;
 

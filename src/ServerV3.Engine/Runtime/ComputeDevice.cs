@@ -73,10 +73,10 @@ public sealed class ComputeDevice : IDisposable
         try
         {
             var cuda = context.Devices.Where(d => d.AcceleratorType == AcceleratorType.Cuda).ToList();
-            if (kind == DeviceKind.Cuda && cuda.Count == 0) throw new InvalidOperationException("--device cuda: no CUDA device found");
+            if (kind == DeviceKind.Cuda && cuda.Count == 0) throw new DeviceUnavailableException("--device cuda: no CUDA device found (is the NVIDIA driver's libcuda.so on the library path?)");
             bool useCuda = kind != DeviceKind.Cpu && cuda.Count > 0;
             if (useCuda && cuda.Count < expertParallel)
-                throw new InvalidOperationException($"--expert-parallel {expertParallel} needs as many CUDA devices; {cuda.Count} found");
+                throw new DeviceUnavailableException($"--expert-parallel {expertParallel} needs as many CUDA devices; {cuda.Count} found");
             var create = Enumerable.Range(0, expertParallel).Select<int, Func<Accelerator>>(rank => useCuda
                 ? () => cuda[rank].CreateAccelerator(context)
                 : () => (rank == 0 ? cpu : rankCpu).CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));

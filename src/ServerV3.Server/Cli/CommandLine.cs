@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ServerV3.Engine.Config;
 using ServerV3.Engine.ModelLoading;
+using ServerV3.Engine.Runtime;
 
 namespace ServerV3.Server.Cli;
 
@@ -35,7 +36,7 @@ public static class CommandLine
         {
             return result.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is UsageException or ModelLoadException or ModelConfigException)
+        catch (Exception e) when (e is UsageException or ModelLoadException or ModelConfigException or DeviceUnavailableException)
         {
             error.WriteLine($"serverv3: {e.Message}");
             return UsageExitCode;

@@ -9,24 +9,31 @@ namespace ServerV3.Server.Cli;
 
 /// <summary>
 /// `serverv3 logits`: evaluates prompts of token ids and writes, per prompt i, p{i}.logits [T, vocab],
-/// p{i}.mtp_logits [T-1, vocab] (models with an MTP layer) and with --greedy N p{i}.greedy [N] to a safetensors file.
+/// p{i}.mtp_logits [T-1, vocab] (models with an MTP layer) and with --greedy N p{i}.greedy [N] to a safetensors file;
+/// with --reference, checks them against a reference file of the same names (exit code 1 on a mismatch).
 /// </summary>
 public static class LogitsCommand
 {
     public static Command Create(TextWriter output)
     {
         var model = new Option<DirectoryInfo>("--model") { Description = "Model directory (Hugging Face format)", Required = true };
-        var tokens = new Option<FileInfo>("--tokens") { Description = "JSON file {\"prompts\": [[ids...], ...]}", Required = true };
+        var tokens = new Option<FileInfo?>("--tokens") { Description = "JSON file {\"prompts\": [[ids...], ...]}; default: the --reference file's p{i}.input_ids" };
         var outFile = new Option<FileInfo>("--out") { Description = "Output safetensors file", Required = true };
         var greedy = new Option<int>("--greedy") { Description = "Also decode N greedy tokens per prompt" };
+        var reference = new Option<FileInfo?>("--reference") { Description = "Safetensors file of expected outputs (e.g. golden.safetensors) to check the written tensors against" };
+        var tolerance = new Option<double>("--tolerance") { Description = "Largest relative L2 error accepted by --reference", DefaultValueFactory = _ => 1e-4 };
         var engine = new EngineOptionSet();
-        var command = new Command("logits", "Compute the logits (and MTP logits) of token-id prompts") { model, tokens, outFile, greedy };
+        var command = new Command("logits", "Compute the logits (and MTP logits) of token-id prompts") { model, tokens, outFile, greedy, reference, tolerance };
         engine.AddTo(command);
         command.SetAction(result =>
         {
             int greedyTokens = result.GetValue(greedy);
             if (greedyTokens < 0) throw new UsageException($"--greedy must not be negative, got {greedyTokens}");
-            var prompts = ReadPrompts(result.GetValue(tokens)!);
+            if (!(result.GetValue(tolerance) >= 0)) throw new UsageException($"--tolerance must not be negative, got {result.GetValue(tolerance)}");
+            using var expected = result.GetValue(reference) is { } referenceFile ? OpenReference(referenceFile) : null;
+            var prompts = result.GetValue(tokens) is { } tokenFile ? ReadPrompts(tokenFile)
+                : expected is not null ? ReferenceCheck.Prompts(expected)
+                : throw new UsageException("give the prompts with --tokens, or a --reference file that holds p{i}.input_ids");
             string directory = result.GetValue(model)!.FullName;
             using var loaded = LoadedModel.Load(directory, engine.Bind(result, directory, maxRunning: 1).Engine);
             CheckPrompts(prompts, loaded.Config.VocabSize, loaded.Config.MaxPositionEmbeddings - greedyTokens);
@@ -48,13 +55,18 @@ public static class LogitsCommand
             }
             SafetensorsWriter.Write(result.GetValue(outFile)!.FullName, entries);
             output.WriteLine($"wrote {entries.Count} tensors to {result.GetValue(outFile)!.FullName}");
-            return 0;
+            if (expected is null) return 0;
+            output.WriteLine($"against {expected.Path} (relative L2 tolerance {result.GetValue(tolerance):E1}):");
+            return ReferenceCheck.Compare(entries, expected, result.GetValue(tolerance), output) ? 0 : 1;
         });
         return command;
     }
 
     private static SafetensorsWriter.Entry Floats(string name, float[] values, int rows, int cols) =>
         new(name, SafetensorsDType.F32, [rows, cols], MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+
+    private static SafetensorsFile OpenReference(FileInfo file) =>
+        file.Exists ? SafetensorsFile.Open(file.FullName) : throw new UsageException($"--reference: {file.FullName}: file not found");
 
     private static int[][] ReadPrompts(FileInfo file)
     {

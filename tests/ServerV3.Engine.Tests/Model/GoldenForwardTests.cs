@@ -1,5 +1,6 @@
 using ServerV3.Engine.Execution;
 using ServerV3.Engine.Model;
+using ServerV3.Kernels.Numerics;
 using ServerV3.Tests;
 
 namespace ServerV3.Engine.Tests.Model;

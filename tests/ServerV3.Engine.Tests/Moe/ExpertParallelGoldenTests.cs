@@ -2,6 +2,7 @@ using ServerV3.Engine.Execution;
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
+using ServerV3.Kernels.Numerics;
 using ServerV3.Tests;
 
 namespace ServerV3.Engine.Tests.Moe;

@@ -1,7 +1,7 @@
-namespace ServerV3.Tests;
+namespace ServerV3.Kernels.Numerics;
 
 /// <summary>Relative L2 error ‖a − b‖ / ‖b‖, the project's measure of numerical agreement.</summary>
-internal static class RelativeError
+public static class RelativeError
 {
     public static double L2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
