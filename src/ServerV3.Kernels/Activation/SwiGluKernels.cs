@@ -5,21 +5,23 @@ using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Kernels.Activation;
 
-/// <summary>The fused first half of a SwiGLU MLP: act[t, r] = silu(gate[r] · x[t]) * (up[r] · x[t]).</summary>
+/// <summary>
+/// The fused first half of a SwiGLU MLP: act[t, r] = silu(gate[r] · x[t]) * (up[r] · x[t]), one output element
+/// per work item (token-major, as in <see cref="LinearKernels.Linear"/>).
+/// </summary>
 public static class SwiGluKernels
 {
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int end = WorkRange.End(shape.OutFeatures);
-        for (int row = WorkRange.Start(shape.OutFeatures); row < end; row++)
+        int items = shape.Tokens * shape.OutFeatures;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
         {
-            for (int t = 0; t < shape.Tokens; t++)
-            {
-                float g = LinearKernels.Dot(gate, 0, row, x, t, shape.InFeatures);
-                float u = LinearKernels.Dot(up, 0, row, x, t, shape.InFeatures);
-                act[t, row] = Silu(g) * u;
-            }
+            int t = item / shape.OutFeatures, row = item % shape.OutFeatures;
+            float g = LinearKernels.Dot(gate, 0, row, x, t, shape.InFeatures);
+            float u = LinearKernels.Dot(up, 0, row, x, t, shape.InFeatures);
+            act[t, row] = Silu(g) * u;
         }
     }
 

@@ -32,74 +32,83 @@ public static class MlaKernels
         }
     }
 
-    /// <summary>qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (q_pe already rotated).</summary>
+    /// <summary>
+    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (q_pe already rotated); a work item is one
+    /// output element.
+    /// </summary>
     public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int items = shape.Tokens * shape.Heads;
+        int width = shape.Latent + shape.Rope;
+        int items = shape.Tokens * shape.Heads * width;
         int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
         int end = WorkRange.End(items);
         for (int item = WorkRange.Start(items); item < end; item++)
         {
-            int t = item / shape.Heads, h = item % shape.Heads;
-            for (int c = 0; c < shape.Latent; c++)
+            int head = item / width, c = item % width;
+            int t = head / shape.Heads, h = head % shape.Heads;
+            if (c >= shape.Latent)
             {
-                float sum = 0;
-                for (int d = 0; d < shape.Nope; d++) sum += q[t, h * qHead + d] * kvB.Get(0, h * kvHead + d, c);
-                qAbs[item, c] = sum;
+                qAbs[head, c] = q[t, h * qHead + shape.Nope + c - shape.Latent];
+                continue;
             }
-            for (int r = 0; r < shape.Rope; r++) qAbs[item, shape.Latent + r] = q[t, h * qHead + shape.Nope + r];
+            float sum = 0;
+            for (int d = 0; d < shape.Nope; d++) sum += q[t, h * qHead + d] * kvB.Get(0, h * kvHead + d, c);
+            qAbs[head, c] = sum;
         }
     }
 
-    /// <summary>Causal attention of every (token, head) over its sequence's cached positions 0..position.</summary>
+    /// <summary>
+    /// Causal attention of every (token, head) over its sequence's cached positions 0..position. A work item is
+    /// one latent column of one (token, head): each recomputes the head's scores in the same fixed order (the
+    /// GPU threads of a head read the same query and key, so the repeats cost little), which keeps every item
+    /// independent of the others and of the launch shape.
+    /// </summary>
     public static void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape)
     {
         int width = shape.Latent + shape.Rope;
         var slots = new Rows(cache, width);
-        int items = shape.Tokens * shape.Heads;
+        int items = shape.Tokens * shape.Heads * shape.Latent;
         int end = WorkRange.End(items);
         for (int item = WorkRange.Start(items); item < end; item++)
         {
-            int t = item / shape.Heads;
+            int head = item / shape.Latent, column = item % shape.Latent;
+            int t = head / shape.Heads;
             int sequence = layout.TokenSequence[t];
-            for (int c = 0; c < shape.Latent; c++) latentOut[item, c] = 0;
             // Online softmax in one fixed-order pass over the keys.
-            float runningMax = float.NegativeInfinity, denominator = 0;
+            float runningMax = float.NegativeInfinity, denominator = 0, accumulated = 0;
             for (int s = 0; s <= layout.Positions[t]; s++)
             {
                 int slot = (int)layout.Slot(sequence, s);
                 float score = 0;
-                for (int c = 0; c < width; c++) score += qAbs[item, c] * slots[slot, c];
+                for (int c = 0; c < width; c++) score += qAbs[head, c] * slots[slot, c];
                 score *= shape.SoftmaxScale;
                 float newMax = MathF.Max(runningMax, score);
                 float correction = MathF.Exp(runningMax - newMax), weight = MathF.Exp(score - newMax);
                 denominator = denominator * correction + weight;
-                for (int c = 0; c < shape.Latent; c++)
-                    latentOut[item, c] = latentOut[item, c] * correction + weight * slots[slot, c];
+                accumulated = accumulated * correction + weight * slots[slot, column];
                 runningMax = newMax;
             }
-            for (int c = 0; c < shape.Latent; c++) latentOut[item, c] /= denominator;
+            latentOut[head, column] = accumulated / denominator;
         }
     }
 
-    /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h]. Threads own W_UV rows.</summary>
+    /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h]; a work item is one output element.</summary>
     public static void ExpandValues<TWeights>(TWeights kvB, Rows latent, Rows o, MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int items = shape.Heads * shape.Value;
+        int outputs = shape.Heads * shape.Value;
+        int items = shape.Tokens * outputs;
         int kvHead = shape.Nope + shape.Value;
         int end = WorkRange.End(items);
         for (int item = WorkRange.Start(items); item < end; item++)
         {
-            int h = item / shape.Value, j = item % shape.Value;
+            int t = item / outputs, output = item % outputs;
+            int h = output / shape.Value, j = output % shape.Value;
             int row = h * kvHead + shape.Nope + j;
-            for (int t = 0; t < shape.Tokens; t++)
-            {
-                float sum = 0;
-                for (int c = 0; c < shape.Latent; c++) sum += kvB.Get(0, row, c) * latent[t * shape.Heads + h, c];
-                o[t, item] = sum;
-            }
+            float sum = 0;
+            for (int c = 0; c < shape.Latent; c++) sum += kvB.Get(0, row, c) * latent[t * shape.Heads + h, c];
+            o[t, output] = sum;
         }
     }
 }

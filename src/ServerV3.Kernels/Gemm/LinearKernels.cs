@@ -4,20 +4,22 @@ using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Kernels.Gemm;
 
-/// <summary>y[t, r] (+)= W[matrix][r, :] · x[t, :]. Threads own output rows, so each weight row is read once per launch.</summary>
+/// <summary>
+/// y[t, r] (+)= W[matrix][r, :] · x[t, :]. A work item is one output element (token-major, so neighbouring GPU
+/// threads read neighbouring weight rows against the same activations); each is one fixed-order dot product.
+/// </summary>
 public static class LinearKernels
 {
     public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int end = WorkRange.End(shape.OutFeatures);
-        for (int row = WorkRange.Start(shape.OutFeatures); row < end; row++)
+        int items = shape.Tokens * shape.OutFeatures;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
         {
-            for (int t = 0; t < shape.Tokens; t++)
-            {
-                float sum = Dot(weights, matrix, row, x, t, shape.InFeatures);
-                y[t, row] = shape.Accumulate != 0 ? y[t, row] + sum : sum;
-            }
+            int t = item / shape.OutFeatures, row = item % shape.OutFeatures;
+            float sum = Dot(weights, matrix, row, x, t, shape.InFeatures);
+            y[t, row] = shape.Accumulate != 0 ? y[t, row] + sum : sum;
         }
     }
 

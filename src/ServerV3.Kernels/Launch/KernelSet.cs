@@ -17,7 +17,8 @@ namespace ServerV3.Kernels.Launch;
 /// <summary>
 /// Every kernel, compiled once for one accelerator, with the launch shape for that accelerator: on the CPU
 /// one thread per core and group size 1 (the CPU accelerator runs each simulated thread as an OS thread, and
-/// big groups cost barriers); on a GPU one thread per work item in groups of 128.
+/// big groups cost barriers); on a GPU one thread per work item of the portable body (mostly one output
+/// element) in groups of 128.
 /// </summary>
 public sealed class KernelSet : IDisposable
 {
@@ -78,28 +79,28 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("linear", Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             w.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures * (1 + shape.Accumulate)));
-        Formats(w).Linear(Config(shape.OutFeatures), w, matrix, x, y, shape);
+        Formats(w).Linear(Config(shape.Tokens * shape.OutFeatures), w, matrix, x, y, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {
         using var timer = Measure("gateUp", 2 * Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             gate.MatrixBytes + up.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures));
-        SameFormat(gate, up).GateUp(Config(shape.OutFeatures), gate, up, x, act, scratch, shape);
+        SameFormat(gate, up).GateUp(Config(shape.Tokens * shape.OutFeatures), gate, up, x, act, scratch, shape);
     }
 
     public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
     {
         using var timer = Measure("absorbQuery", Matmul(shape.Tokens * shape.Heads, shape.Nope, shape.Latent),
             HeadBlockBytes(kvB, shape.Heads * shape.Nope) + Activations(shape.Tokens * shape.Heads, shape.Nope + shape.Rope + shape.Latent + shape.Rope));
-        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads), kvB, q, qAbs, shape);
+        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads * (shape.Latent + shape.Rope)), kvB, q, qAbs, shape);
     }
 
     public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape)
     {
         using var timer = Measure("expandValues", Matmul(shape.Tokens * shape.Heads, shape.Latent, shape.Value),
             HeadBlockBytes(kvB, shape.Heads * shape.Value) + Activations(shape.Tokens * shape.Heads, shape.Latent + shape.Value));
-        Formats(kvB).ExpandValues(Config(shape.Heads * shape.Value), kvB, latent, o, shape);
+        Formats(kvB).ExpandValues(Config(shape.Tokens * shape.Heads * shape.Value), kvB, latent, o, shape);
     }
 
     /// <param name="work">Host-known size of this launch, for the profile.</param>
@@ -107,14 +108,14 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate),
             work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + Activations(work.Assignments, shape.Hidden + shape.Intermediate));
-        SameFormat(gate, up).ExpertGateUp(Config(shape.Intermediate), gate, up, x, assignments, act, scratch, shape);
+        SameFormat(gate, up).ExpertGateUp(Config(work.Assignments * shape.Intermediate), gate, up, x, assignments, act, scratch, shape);
     }
 
     public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work)
     {
         using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden),
             work.ActiveExperts * down.MatrixBytes + Activations(work.Assignments, shape.Intermediate + shape.Hidden));
-        Formats(down).ExpertDown(Config(shape.Hidden), down, act, assignments, output, shape);
+        Formats(down).ExpertDown(Config(work.Assignments * shape.Hidden), down, act, assignments, output, shape);
     }
 
     public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim)
@@ -147,7 +148,7 @@ public sealed class KernelSet : IDisposable
         // Scores over latent + rope, then the weighted sum over the latent, for every attended position.
         using var timer = Measure("attend", 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope),
             Activations(attendedPositions, shape.Latent + shape.Rope));
-        attend(Config(shape.Tokens * shape.Heads), qAbs, cache, layout, latentOut, shape);
+        attend(Config(shape.Tokens * shape.Heads * shape.Latent), qAbs, cache, layout, latentOut, shape);
     }
 
     public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
@@ -159,7 +160,7 @@ public sealed class KernelSet : IDisposable
     public void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
     {
         using var timer = Measure("combine");
-        combine(Config(shape.Tokens), expertOutput, choiceSlots, weights, hidden, shape);
+        combine(Config(shape.Tokens * shape.Hidden), expertOutput, choiceSlots, weights, hidden, shape);
     }
 
     public void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim)

@@ -83,57 +83,64 @@ public static class MoeKernels
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
-    /// <summary>act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e.</summary>
+    /// <summary>
+    /// act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e; a work
+    /// item is one (a, r), assignment-major.
+    /// </summary>
     public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int end = WorkRange.End(shape.Intermediate);
-        for (int row = WorkRange.Start(shape.Intermediate); row < end; row++)
+        int first = assignments.Offsets[0];
+        int items = (assignments.Offsets[shape.Experts] - first) * shape.Intermediate;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
         {
-            for (int e = 0; e < shape.Experts; e++)
-            {
-                for (int a = assignments.Offsets[e]; a < assignments.Offsets[e + 1]; a++)
-                {
-                    int token = assignments.Tokens[a];
-                    float g = LinearKernels.Dot(gate, e, row, x, token, shape.Hidden);
-                    float u = LinearKernels.Dot(up, e, row, x, token, shape.Hidden);
-                    act[a, row] = SwiGluKernels.Silu(g) * u;
-                }
-            }
+            int a = first + item / shape.Intermediate, row = item % shape.Intermediate;
+            int e = ExpertOf(assignments, a, shape.Experts);
+            int token = assignments.Tokens[a];
+            float g = LinearKernels.Dot(gate, e, row, x, token, shape.Hidden);
+            float u = LinearKernels.Dot(up, e, row, x, token, shape.Hidden);
+            act[a, row] = SwiGluKernels.Silu(g) * u;
         }
     }
 
-    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e.</summary>
+    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e; a work item is one (a, r).</summary>
     public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int end = WorkRange.End(shape.Hidden);
-        for (int row = WorkRange.Start(shape.Hidden); row < end; row++)
+        int first = assignments.Offsets[0];
+        int items = (assignments.Offsets[shape.Experts] - first) * shape.Hidden;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
         {
-            for (int e = 0; e < shape.Experts; e++)
-            {
-                for (int a = assignments.Offsets[e]; a < assignments.Offsets[e + 1]; a++)
-                    output[a, row] = LinearKernels.Dot(down, e, row, act, a, shape.Intermediate);
-            }
+            int a = first + item / shape.Hidden, row = item % shape.Hidden;
+            output[a, row] = LinearKernels.Dot(down, ExpertOf(assignments, a, shape.Experts), row, act, a, shape.Intermediate);
         }
     }
 
-    /// <summary>h[t] += Σ_k weight[t, k] * out[slot of (t, k)], summed in k order.</summary>
+    /// <summary>The expert whose assignment range holds assignment <paramref name="a"/>.</summary>
+    private static int ExpertOf(ExpertAssignments assignments, int a, int experts)
+    {
+        int e = 0;
+        while (e < experts - 1 && assignments.Offsets[e + 1] <= a) e++;
+        return e;
+    }
+
+    /// <summary>h[t] += Σ_k weight[t, k] * out[slot of (t, k)], summed in k order; a work item is one h[t, c].</summary>
     public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
     {
-        int end = WorkRange.End(shape.Tokens);
-        for (int t = WorkRange.Start(shape.Tokens); t < end; t++)
+        int items = shape.Tokens * shape.Hidden;
+        int end = WorkRange.End(items);
+        for (int item = WorkRange.Start(items); item < end; item++)
         {
-            for (int c = 0; c < shape.Hidden; c++)
+            int t = item / shape.Hidden, c = item % shape.Hidden;
+            float sum = 0;
+            for (int k = 0; k < shape.TopK; k++)
             {
-                float sum = 0;
-                for (int k = 0; k < shape.TopK; k++)
-                {
-                    long choice = (long)t * shape.TopK + k;
-                    sum += weights[choice] * expertOutput[choiceSlots[choice], c];
-                }
-                hidden[t, c] += sum;
+                long choice = (long)t * shape.TopK + k;
+                sum += weights[choice] * expertOutput[choiceSlots[choice], c];
             }
+            hidden[t, c] += sum;
         }
     }
 }
