@@ -25,11 +25,8 @@ public static class BenchCommand
             var directory = result.GetValue(model)!;
             var (options, _) = engine.Bind(result, directory.FullName, maxRunning: b);
             using var loaded = LoadedModel.Load(directory.FullName, options);
-            int threads = loaded.Device.Kernels.Workers > 0 ? loaded.Device.Kernels.Workers : Environment.ProcessorCount;
-            double bandwidth = MemoryBandwidth.TriadBytesPerSecond(threads);
-            double read = MemoryBandwidth.ReadBytesPerSecond(threads);
-            double peak = ComputePeak.FlopsPerSecond(threads);
-            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, bandwidth, read, peak);
+            var ceilings = Ceilings.Measure(loaded.Device.Kernels);
+            var report = new ThroughputBenchmark(loaded, b, p, g).Run(directory.Name, ceilings.TriadBytesPerSecond, ceilings.ReadBytesPerSecond, ceilings.FlopsPerSecond);
             Print(report, output);
             if (result.GetValue(json) is { } file)
                 File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
