@@ -25,6 +25,12 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         protected override KernelSet Kernels => Device.Portable;
     }
 
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class GpuShapedPortableBodies(KernelTestDevice device) : AttentionKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.GpuShaped;
+    }
+
     private const double Tolerance = 1e-5;
     private const int Heads = 3, Nope = 8, RopeDim = 4, Value = 6, Latent = 10, Width = Latent + RopeDim, BlockSize = 4;
     private static readonly double[] InverseFrequencies = [1.0, 0.1];
@@ -54,10 +60,12 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
 
     /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body.</param>
     /// <param name="heads">10 with the CPU body's groups of 8: a full group and a partial one.</param>
-    /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several key blocks and a partial one).</param>
+    /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several of the
+    /// CPU body's 16-key blocks and a partial one; 150: two of the portable body's 64-key blocks and a partial one).</param>
     [Theory]
     [InlineData(3, 10, 5, 8)]
     [InlineData(10, 48, 21, 40)]
+    [InlineData(2, 16, 70, 150)]
     public void PagedAttentionOverMixedSequencesMatchesDenseCausalAttention(int heads, int latent, int firstLength, int secondLength)
     {
         var random = new Random(11);

@@ -24,6 +24,12 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         protected override KernelSet Kernels => Device.Portable;
     }
 
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class GpuShapedPortableBodies(KernelTestDevice device) : DenseKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.GpuShaped;
+    }
+
     private const double Tolerance = 1e-5;
 
     [Theory]

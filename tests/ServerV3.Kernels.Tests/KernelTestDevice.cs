@@ -15,11 +15,13 @@ public sealed class KernelTestDevice : IDisposable
 
     public KernelTestDevice()
     {
-        var device = new CPUDevice(32, 2, 2);
+        // 4 warps of 32: groups of up to 128 threads, the GPU launch shape GpuShaped uses.
+        var device = new CPUDevice(32, 4, 2);
         context = Context.Create(b => b.CPU(device).EnableAlgorithms());
         Accelerator = device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel);
         Cpu = new KernelSet(Accelerator);
         Portable = new KernelSet(Accelerator, portableBodies: true);
+        GpuShaped = new KernelSet(Accelerator, gpuLaunches: true);
     }
 
     public Accelerator Accelerator { get; }
@@ -29,6 +31,9 @@ public sealed class KernelTestDevice : IDisposable
 
     /// <summary>The portable bodies (what CUDA compiles), run on the CPU accelerator.</summary>
     public KernelSet Portable { get; }
+
+    /// <summary>The portable bodies launched with the GPU's shapes (thread per work item, groups of 128).</summary>
+    public KernelSet GpuShaped { get; }
 
     public ArrayView<T> Upload<T>(T[] values) where T : unmanaged
     {
@@ -97,6 +102,7 @@ public sealed class KernelTestDevice : IDisposable
         buffers.ForEach(b => b.Dispose());
         Cpu.Dispose();
         Portable.Dispose();
+        GpuShaped.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

@@ -24,6 +24,12 @@ public abstract class MoeKernelTests(KernelTestDevice device)
         protected override KernelSet Kernels => Device.Portable;
     }
 
+    [Collection(KernelDeviceCollection.Name)]
+    public sealed class GpuShapedPortableBodies(KernelTestDevice device) : MoeKernelTests(device)
+    {
+        protected override KernelSet Kernels => Device.GpuShaped;
+    }
+
     [Theory]
     [InlineData(16, 4, 2, 4, true)]
     [InlineData(8, 2, 1, 2, true)]

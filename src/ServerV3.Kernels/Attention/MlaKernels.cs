@@ -58,38 +58,61 @@ public static class MlaKernels
         }
     }
 
+    /// <summary>Cached positions one group scores together; on a GPU also the group size of <see cref="Attend"/>.</summary>
+    public const int AttendBlock = 64;
+
     /// <summary>
-    /// Causal attention of every (token, head) over its sequence's cached positions 0..position. A work item is
-    /// one latent column of one (token, head): each recomputes the head's scores in the same fixed order (the
-    /// GPU threads of a head read the same query and key, so the repeats cost little), which keeps every item
-    /// independent of the others and of the launch shape.
+    /// Causal attention of every (token, head) over its sequence's cached positions 0..position. A group owns a
+    /// (token, head) and walks the keys in blocks of <see cref="AttendBlock"/>: its threads score the block's
+    /// positions (one each), then weight them and add the block into the latent columns they own, rescaling what
+    /// came before (online softmax, one rescale per block). The block's max and weight sum are taken by every
+    /// thread in position order, so the result does not depend on the group size: the CPU accelerator runs
+    /// groups of one thread and gets the same arithmetic.
     /// </summary>
     public static void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape)
     {
+        var scores = SharedMemory.Allocate<float>(AttendBlock);
+        var weights = SharedMemory.Allocate<float>(AttendBlock);
+        var blockSlots = SharedMemory.Allocate<int>(AttendBlock);
         int width = shape.Latent + shape.Rope;
         var slots = new Rows(cache, width);
-        int items = shape.Tokens * shape.Heads * shape.Latent;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
+        int lane = Group.IdxX, lanes = Group.DimX, pairs = shape.Tokens * shape.Heads;
+        // Loop bounds are uniform within a group, so every thread reaches every barrier.
+        for (int head = Grid.IdxX; head < pairs; head += Grid.DimX)
         {
-            int head = item / shape.Latent, column = item % shape.Latent;
             int t = head / shape.Heads;
-            int sequence = layout.TokenSequence[t];
-            // Online softmax in one fixed-order pass over the keys.
-            float runningMax = float.NegativeInfinity, denominator = 0, accumulated = 0;
-            for (int s = 0; s <= layout.Positions[t]; s++)
+            int sequence = layout.TokenSequence[t], keys = layout.Positions[t] + 1;
+            for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] = 0;
+            float runningMax = float.NegativeInfinity, denominator = 0;
+            for (int first = 0; first < keys; first += AttendBlock)
             {
-                int slot = (int)layout.Slot(sequence, s);
-                float score = 0;
-                for (int c = 0; c < width; c++) score += qAbs[head, c] * slots[slot, c];
-                score *= shape.SoftmaxScale;
-                float newMax = MathF.Max(runningMax, score);
-                float correction = MathF.Exp(runningMax - newMax), weight = MathF.Exp(score - newMax);
-                denominator = denominator * correction + weight;
-                accumulated = accumulated * correction + weight * slots[slot, column];
+                int count = Math.Min(AttendBlock, keys - first);
+                for (int i = lane; i < count; i += lanes)
+                {
+                    int slot = (int)layout.Slot(sequence, first + i);
+                    float score = 0;
+                    for (int c = 0; c < width; c++) score += qAbs[head, c] * slots[slot, c];
+                    scores[i] = score * shape.SoftmaxScale;
+                    blockSlots[i] = slot;
+                }
+                Group.Barrier();
+                float newMax = runningMax;
+                for (int i = 0; i < count; i++) newMax = MathF.Max(newMax, scores[i]);
+                for (int i = lane; i < count; i += lanes) weights[i] = MathF.Exp(scores[i] - newMax);
+                Group.Barrier();
+                float correction = MathF.Exp(runningMax - newMax), blockSum = 0;
+                for (int i = 0; i < count; i++) blockSum += weights[i];
+                denominator = denominator * correction + blockSum;
+                for (int c = lane; c < shape.Latent; c += lanes)
+                {
+                    float accumulated = 0;
+                    for (int i = 0; i < count; i++) accumulated += weights[i] * slots[blockSlots[i], c];
+                    latentOut[head, c] = latentOut[head, c] * correction + accumulated;
+                }
                 runningMax = newMax;
+                Group.Barrier(); // the next block overwrites scores, weights and slots
             }
-            latentOut[head, column] = accumulated / denominator;
+            for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] /= denominator;
         }
     }
 

@@ -19,7 +19,7 @@ public static class CpuRowKernels
     public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
         CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens));
 
-    /// <summary>Same arithmetic as <see cref="RmsNormKernels.NormalizeRow"/>: sequential sum of squares, then scale.</summary>
+    /// <summary>Same arithmetic as <see cref="RmsNormKernels.RmsNorm"/> in groups of one thread: sequential sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RmsNormRows(Rows x, Rows y, ArrayView<float> weight, int start, int end, int dim, float eps)

@@ -5,31 +5,38 @@ using ServerV3.Kernels.Weights;
 namespace ServerV3.Kernels.Gemm;
 
 /// <summary>
-/// y[t, r] (+)= W[matrix][r, :] · x[t, :]. A work item is one output element (token-major, so neighbouring GPU
-/// threads read neighbouring weight rows against the same activations); each is one fixed-order dot product.
+/// y[t, r] (+)= W[matrix][r, :] · x[t, :]. A group owns one output element at a time (token-major) and its threads
+/// split the dot product (<see cref="GroupDot"/>); on a GPU neighbouring threads then read neighbouring weights.
 /// </summary>
 public static class LinearKernels
 {
+    /// <summary>Threads that share one dot product on a GPU (a warp).</summary>
+    public const int DotGroup = 32;
+
     public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
+        var partials = SharedMemory.Allocate<float>(DotGroup);
         int items = shape.Tokens * shape.OutFeatures;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
+        for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
             int t = item / shape.OutFeatures, row = item % shape.OutFeatures;
-            float sum = Dot(weights, matrix, row, x, t, shape.InFeatures);
-            y[t, row] = shape.Accumulate != 0 ? y[t, row] + sum : sum;
+            float sum = GroupDot(weights, matrix, row, x, t, shape.InFeatures, partials);
+            if (Group.IdxX == 0) y[t, row] = shape.Accumulate != 0 ? y[t, row] + sum : sum;
         }
     }
 
-    /// <summary>A fixed-order fp32 dot product of weight row <paramref name="row"/> with activation row <paramref name="token"/>.</summary>
-    public static float Dot<TWeights>(TWeights weights, int matrix, int row, Rows x, int token, int length)
+    /// <summary>
+    /// Weight row <paramref name="row"/> · activation row <paramref name="token"/>, shared by the group: thread i sums
+    /// columns i, i + n, ... and <see cref="GroupSum"/> adds the partials (one thread: the plain sequential dot).
+    /// Every thread of the group must call it.
+    /// </summary>
+    public static float GroupDot<TWeights>(TWeights weights, int matrix, int row, Rows x, int token, int length, ArrayView<float> partials)
         where TWeights : struct, IWeightMatrix
     {
         float sum = 0;
-        for (int c = 0; c < length; c++) sum += weights.Get(matrix, row, c) * x[token, c];
-        return sum;
+        for (int c = Group.IdxX; c < length; c += Group.DimX) sum += weights.Get(matrix, row, c) * x[token, c];
+        return GroupSum.Of(sum, partials);
     }
 }
 

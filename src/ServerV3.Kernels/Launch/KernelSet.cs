@@ -17,8 +17,9 @@ namespace ServerV3.Kernels.Launch;
 /// <summary>
 /// Every kernel, compiled once for one accelerator, with the launch shape for that accelerator: on the CPU
 /// one thread per core and group size 1 (the CPU accelerator runs each simulated thread as an OS thread, and
-/// big groups cost barriers); on a GPU one thread per work item of the portable body (mostly one output
-/// element) in groups of 128.
+/// big groups cost barriers); on a GPU one thread per work item of the portable body in groups of 128, or a group
+/// per work item where its threads cooperate (a warp per dot product, 64 threads per attention head, 128 per
+/// normalised row).
 /// </summary>
 public sealed class KernelSet : IDisposable
 {
@@ -36,10 +37,13 @@ public sealed class KernelSet : IDisposable
 
     /// <param name="portableBodies">On the CPU accelerator, use the portable kernel bodies (the ones CUDA runs)
     /// instead of the CPU SIMD bodies; tests run both.</param>
-    public KernelSet(Accelerator accelerator, bool portableBodies = false)
+    /// <param name="gpuLaunches">On the CPU accelerator, launch the portable bodies exactly as on a GPU (a thread per
+    /// work item in groups of 128, cooperating groups): tests run the GPU's partitioning and barriers this way. The
+    /// CPU device must allow groups of 128 threads.</param>
+    public KernelSet(Accelerator accelerator, bool portableBodies = false, bool gpuLaunches = false)
     {
         Accelerator = accelerator;
-        Workers = accelerator is CPUAccelerator cpu ? cpu.NumMultiprocessors : 0;
+        Workers = accelerator is CPUAccelerator cpu && !gpuLaunches ? cpu.NumMultiprocessors : 0;
         bool cpuBodies = Workers > 0 && !portableBodies;
         UsesCpuBodies = cpuBodies;
         fp8DecodeTable = accelerator.Allocate1D(Fp8E4M3.DecodeTable());
@@ -79,14 +83,14 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("linear", Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             w.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures * (1 + shape.Accumulate)));
-        Formats(w).Linear(Config(shape.Tokens * shape.OutFeatures), w, matrix, x, y, shape);
+        Formats(w).Linear(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), w, matrix, x, y, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {
         using var timer = Measure("gateUp", 2 * Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             gate.MatrixBytes + up.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures));
-        SameFormat(gate, up).GateUp(Config(shape.Tokens * shape.OutFeatures), gate, up, x, act, scratch, shape);
+        SameFormat(gate, up).GateUp(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), gate, up, x, act, scratch, shape);
     }
 
     public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
@@ -108,14 +112,14 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate),
             work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + Activations(work.Assignments, shape.Hidden + shape.Intermediate));
-        SameFormat(gate, up).ExpertGateUp(Config(work.Assignments * shape.Intermediate), gate, up, x, assignments, act, scratch, shape);
+        SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate, LinearKernels.DotGroup), gate, up, x, assignments, act, scratch, shape);
     }
 
     public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work)
     {
         using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden),
             work.ActiveExperts * down.MatrixBytes + Activations(work.Assignments, shape.Intermediate + shape.Hidden));
-        Formats(down).ExpertDown(Config(work.Assignments * shape.Hidden), down, act, assignments, output, shape);
+        Formats(down).ExpertDown(GroupConfig(work.Assignments * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output, shape);
     }
 
     public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim)
@@ -127,7 +131,7 @@ public sealed class KernelSet : IDisposable
     public void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps)
     {
         using var timer = Measure("rmsNorm", 0, Activations(tokens, 2 * dim));
-        rmsNorm(Config(tokens), x, y, weight, tokens, dim, eps);
+        rmsNorm(GroupConfig(tokens, RmsNormKernels.NormGroup), x, y, weight, tokens, dim, eps);
     }
 
     public void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape)
@@ -148,7 +152,7 @@ public sealed class KernelSet : IDisposable
         // Scores over latent + rope, then the weighted sum over the latent, for every attended position.
         using var timer = Measure("attend", 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope),
             Activations(attendedPositions, shape.Latent + shape.Rope));
-        attend(Config(shape.Tokens * shape.Heads * shape.Latent), qAbs, cache, layout, latentOut, shape);
+        attend(GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock), qAbs, cache, layout, latentOut, shape);
     }
 
     public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
@@ -197,6 +201,14 @@ public sealed class KernelSet : IDisposable
 
     private FormatKernels SameFormat(WeightBuffer a, WeightBuffer b) =>
         a.Format == b.Format ? Formats(a) : throw new ArgumentException($"paired weights differ in format: {a.Format} and {b.Format}");
+
+    /// <summary>A launch whose groups cooperate on one work item each: on the CPU still one thread per core (group size 1).</summary>
+    private KernelConfig GroupConfig(int items, int groupSize)
+    {
+        Launches++;
+        items = Math.Max(items, 1);
+        return Workers > 0 ? new KernelConfig(Math.Min(items, Workers), 1) : new KernelConfig(items, groupSize);
+    }
 
     private KernelConfig Config(int items)
     {

@@ -84,37 +84,38 @@ public static class MoeKernels
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>
-    /// act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e; a work
-    /// item is one (a, r), assignment-major.
+    /// act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e; a group
+    /// per (a, r), assignment-major, sharing the dot products (<see cref="LinearKernels.GroupDot"/>).
     /// </summary>
     public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
+        var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
         int first = assignments.Offsets[0];
         int items = (assignments.Offsets[shape.Experts] - first) * shape.Intermediate;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
+        for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
             int a = first + item / shape.Intermediate, row = item % shape.Intermediate;
             int e = ExpertOf(assignments, a, shape.Experts);
             int token = assignments.Tokens[a];
-            float g = LinearKernels.Dot(gate, e, row, x, token, shape.Hidden);
-            float u = LinearKernels.Dot(up, e, row, x, token, shape.Hidden);
-            act[a, row] = SwiGluKernels.Silu(g) * u;
+            float g = LinearKernels.GroupDot(gate, e, row, x, token, shape.Hidden, partials);
+            float u = LinearKernels.GroupDot(up, e, row, x, token, shape.Hidden, partials);
+            if (Group.IdxX == 0) act[a, row] = SwiGluKernels.Silu(g) * u;
         }
     }
 
-    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e; a work item is one (a, r).</summary>
+    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e; a group per (a, r).</summary>
     public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
         where TWeights : struct, IWeightMatrix
     {
+        var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
         int first = assignments.Offsets[0];
         int items = (assignments.Offsets[shape.Experts] - first) * shape.Hidden;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
+        for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
             int a = first + item / shape.Hidden, row = item % shape.Hidden;
-            output[a, row] = LinearKernels.Dot(down, ExpertOf(assignments, a, shape.Experts), row, act, a, shape.Intermediate);
+            float sum = LinearKernels.GroupDot(down, ExpertOf(assignments, a, shape.Experts), row, act, a, shape.Intermediate, partials);
+            if (Group.IdxX == 0) output[a, row] = sum;
         }
     }
 
