@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The CUDA check, run on a GPU machine that has no .NET (see README, "GPU check"):
+# The CUDA check, run on a GPU machine that has no .NET (README, Benchmarks, "On a GPU"):
 #   1. both golden models through `logits --device cuda --reference golden.safetensors`: logits and MTP logits
 #      within relative L2 1e-4 of the float64 reference, greedy continuations identical;
-#   2. `bench --device cuda` on bench-small: prefill and decode at batch 1, 16 and 64, prompt 128 and 512.
+#   2. `bench --device cuda` on bench-small: prefill and decode at batch 1, 16 and 64, prompt 128 and 512;
+#   3. `bench-throughput` on the demo model (trained MTP head) without and with one speculative token.
 # Usage: tests/cuda/check.sh SERVERV3 OUTDIR   (SERVERV3: the executable that tests/cuda/bundle.sh packs)
 # Exit status 1 when a golden check fails or a step errs; the output of every step is in OUTDIR/check.log and
 # each benchmark's figures in OUTDIR/bench-b<batch>-p<prompt>.json.
@@ -46,5 +47,9 @@ for shape in "1 128 32" "1 512 16" "16 128 16" "64 128 8"; do
   step "bench-b$1-p$2" 120 "$serverv3" bench --model /tmp/bench-small --device cuda --speculative-tokens 0 \
     --batch "$1" --prompt-tokens "$2" --gen-tokens "$3" --kv-cache-memory 2GiB --json "$out/bench-b$1-p$2.json"
   [ $? -ne 124 ] || break # a step that ran out of time would leave the next ones none
+done
+for k in 0 1; do
+  step "throughput-k$k" 90 "$serverv3" bench-throughput --model models/kjv-tiny-v3 --device cuda --concurrency 1 8 \
+    --prompt-tokens 64 --gen-tokens 64 --speculative-tokens "$k"
 done
 exit "$status"
