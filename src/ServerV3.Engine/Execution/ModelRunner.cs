@@ -48,7 +48,7 @@ public sealed class ModelRunner(DeepSeekV3Model model, KvCacheManager cache, Acc
         foreach (var (sequence, count) in deciding)
         {
             int drafted = sequence.Drafts.Count;
-            var (emitted, accepted) = SpeculativeVerifier.Verify(sequence, logits.AsSpan(row * vocab, count * vocab), vocab, acceptanceRule);
+            var (emitted, accepted) = SpeculativeVerifier.Verify(sequence, logits.Span.Slice(row * vocab, count * vocab), vocab, acceptanceRule);
             sequence.ClearDrafts();
             outcomes.Add(new SequenceOutcome(sequence, emitted, drafted, accepted));
             row += count;

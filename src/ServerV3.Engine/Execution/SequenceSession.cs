@@ -50,13 +50,13 @@ public sealed class SequenceSession : IDisposable
         {
             int count = Math.Min(chunk, newTokens.Count - offset);
             var batch = StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: true);
-            logits.AddRange(model.Model.Forward(batch, observer));
+            logits.AddRange(model.Model.Forward(batch, observer).Span);
             // MTP row i pairs h_i with token i+1, so it needs the token after the chunk's last position.
             int mtpRows = Math.Min(count, tokens.Count - 1 - (start + offset));
             if (withMtp && model.Weights.Mtp is not null && mtpRows > 0)
             {
                 var mtpBatch = StepBatch.ForSequence(tokens.GetRange(start + offset + 1, mtpRows), start + offset, blockTable, allLogits: true);
-                mtpLogits.AddRange(model.Model.ForwardMtp(mtpBatch, Enumerable.Range(0, mtpRows).ToArray(), observer: observer));
+                mtpLogits.AddRange(model.Model.ForwardMtp(mtpBatch, Enumerable.Range(0, mtpRows).ToArray(), observer: observer).Span);
             }
         }
         return ([.. logits], [.. mtpLogits]);
@@ -72,13 +72,13 @@ public sealed class SequenceSession : IDisposable
         EnsureRoomFor(prompt.Count);
         int chunk = model.Model.Options.MaxTokensPerStep, start = tokens.Count;
         tokens.AddRange(prompt);
-        float[] logits = [];
+        var logits = Memory<float>.Empty;
         for (int offset = 0; offset < prompt.Count; offset += chunk)
         {
             int count = Math.Min(chunk, prompt.Count - offset);
             logits = model.Model.Forward(StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: false));
         }
-        return logits;
+        return logits.ToArray();
     }
 
     private void EnsureRoomFor(int count)

@@ -59,11 +59,16 @@ public sealed class DeepSeekV3Model : IDisposable
     /// <summary>The routed experts across the EP ranks: placement, load statistics, rebalancing.</summary>
     public ExpertParallelMoe Experts { get; }
 
+    private float[] hostLogits = [];
+
     /// <summary>The cache layer of the MTP module (after the main layers).</summary>
     public int MtpCacheLayer => Config.NumHiddenLayers;
 
-    /// <summary>Runs the main model; returns logits [batch.LogitRows.Length, vocab] (row-major).</summary>
-    public float[] Forward(StepBatch batch, IActivationObserver? observer = null)
+    /// <summary>
+    /// Runs the main model; returns logits [batch.LogitRows.Length, vocab] (row-major) in the model's host buffer,
+    /// which the next forward reuses (a decode step allocates no logits array); the caller may modify them in place.
+    /// </summary>
+    public Memory<float> Forward(StepBatch batch, IActivationObserver? observer = null)
     {
         int n = Upload(batch);
         Experts.BeginStep();
@@ -86,9 +91,9 @@ public sealed class DeepSeekV3Model : IDisposable
     /// (the token after it), at batch.Positions[t] (the hidden state's position). No masking at position 0
     /// (the DeepSeek-V3 report's and SGLang's form). With <paramref name="fromMtpOutput"/> the hidden states are
     /// instead the MTP layer's outputs of the previous ForwardMtp (drafting a second token and beyond).
-    /// Returns logits for batch.LogitRows.
+    /// Returns logits for batch.LogitRows, in the host buffer <see cref="Forward"/> also returns.
     /// </summary>
-    public float[] ForwardMtp(StepBatch batch, int[] hiddenRows, bool fromMtpOutput = false, IActivationObserver? observer = null)
+    public Memory<float> ForwardMtp(StepBatch batch, int[] hiddenRows, bool fromMtpOutput = false, IActivationObserver? observer = null)
     {
         var mtp = Weights.Mtp ?? throw new InvalidOperationException("the model has no MTP layer");
         int h = Config.HiddenSize;
@@ -219,16 +224,18 @@ public sealed class DeepSeekV3Model : IDisposable
         Observe(observer, $"routing.{layer}.weights", Experts.ChosenWeights, n, Config.NumExpertsPerTok);
     }
 
-    private float[] Logits(Kernels.Weights.WeightBuffer head, Rows final, int rows)
+    private Memory<float> Logits(Kernels.Weights.WeightBuffer head, Rows final, int rows)
     {
-        if (rows == 0) return [];
+        if (rows == 0) return Memory<float>.Empty;
         int h = Config.HiddenSize, vocab = Config.VocabSize;
         var gathered = new Rows(ws.Gathered.View, h);
         kernels.GatherRows(final, ws.LogitRows.View, gathered, rows, h);
         kernels.Linear(head, 0, gathered, new Rows(ws.Logits.View, vocab), new LinearShape(rows, h, vocab, 0));
-        var logits = new float[(long)rows * vocab];
-        ws.Logits.View.SubView(0, logits.Length).CopyToCPU(ref logits[0], logits.Length);
-        return logits;
+        int length = checked(rows * vocab);
+        // Grows to the largest step seen, then serves every step without allocating.
+        if (hostLogits.Length < length) hostLogits = GC.AllocateUninitializedArray<float>(length);
+        ws.Logits.View.SubView(0, length).CopyToCPU(ref hostLogits[0], length);
+        return hostLogits.AsMemory(0, length);
     }
 
     private static void Observe(IActivationObserver? observer, string name, MemoryBuffer1D<float, Stride1D.Dense> buffer, int rows, int cols)

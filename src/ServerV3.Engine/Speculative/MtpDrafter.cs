@@ -49,7 +49,7 @@ public sealed class MtpDrafter(DeepSeekV3Model model, KvCacheManager cache, int 
             }
         }
         var logits = model.ForwardMtp(new StepBatch(tokenIds, positions, tokenSequence, tables, [.. logitRows]), hiddenRows, fromMtpOutput: false);
-        DraftFrom(logits, drafting);
+        DraftFrom(logits.Span, drafting);
         for (int k = 1; k < numDrafts; k++)
         {
             // Row of the next position: the previous draft as the token, the module's own output as the hidden state.
@@ -65,17 +65,17 @@ public sealed class MtpDrafter(DeepSeekV3Model model, KvCacheManager cache, int 
                 Enumerable.Range(0, drafting.Count).ToArray());
             logits = model.ForwardMtp(batch, previousRows, fromMtpOutput: true);
             logitRows = [.. Enumerable.Range(0, drafting.Count)];
-            DraftFrom(logits, drafting);
+            DraftFrom(logits.Span, drafting);
         }
     }
 
-    private void DraftFrom(float[] logits, List<Sequence> drafting)
+    private void DraftFrom(Span<float> logits, List<Sequence> drafting)
     {
         int vocab = model.Config.VocabSize;
         for (int i = 0; i < drafting.Count; i++)
         {
             var sequence = drafting[i];
-            var row = logits.AsSpan(i * vocab, vocab);
+            var row = logits.Slice(i * vocab, vocab);
             var p = sequence.Sampling;
             // q is processed exactly like p will be: penalties see the drafts before it.
             var counts = new Dictionary<int, int>(sequence.OutputCounts);

@@ -46,7 +46,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 kernels.Profile = step == genTokens - 1 ? decodeProfile : null;
                 var logits = model.Model.Forward(DecodeBatch(sessions, lastTokens, promptTokens + step));
                 for (int s = 0; s < batch; s++)
-                    lastTokens[s] = Sampler.ArgMax(logits.AsSpan(s * model.Config.VocabSize, model.Config.VocabSize));
+                    lastTokens[s] = Sampler.ArgMax(logits.Span.Slice(s * model.Config.VocabSize, model.Config.VocabSize));
             }
             kernels.Profile = null;
             double decodeSeconds = decode.Elapsed.TotalSeconds;
