@@ -68,20 +68,28 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    [Fact]
-    public void ARowsResultDoesNotDependOnTheOtherRowsOfTheBatch()
+    /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7 and 16: fp32 panels of 4 tokens, and a leftover.</param>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(16)]
+    public void ARowsResultDoesNotDependOnTheOtherRowsOfTheBatch(int batch)
     {
         var random = new Random(3);
-        const int rows = 96, cols = 128;
+        const int rows = 96, cols = 144;
         var (weights, _) = device.RandomWeights(random, WeightFormat.Bf16, 1, rows, cols);
-        var x = KernelTestDevice.RandomValues(random, 16 * cols);
-        var alone = device.Poisoned(rows);
-        var batched = device.Poisoned(16 * rows);
+        var x = KernelTestDevice.RandomValues(random, batch * cols);
+        var batched = device.Poisoned(batch * rows);
+        Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(batched, rows), new LinearShape(batch, cols, rows, 0));
 
-        Kernels.Linear(weights, 0, new Rows(device.Upload(x.AsSpan(5 * cols, cols).ToArray()), cols), new Rows(alone, rows), new LinearShape(1, cols, rows, 0));
-        Kernels.Linear(weights, 0, new Rows(device.Upload(x), cols), new Rows(batched, rows), new LinearShape(16, cols, rows, 0));
-
-        Assert.Equal(KernelTestDevice.Download(alone), KernelTestDevice.Download(batched).AsSpan(5 * rows, rows).ToArray());
+        var together = KernelTestDevice.Download(batched);
+        for (int t = 0; t < batch; t++)
+        {
+            var alone = device.Poisoned(rows);
+            Kernels.Linear(weights, 0, new Rows(device.Upload(x.AsSpan(t * cols, cols).ToArray()), cols), new Rows(alone, rows), new LinearShape(1, cols, rows, 0));
+            Assert.Equal(KernelTestDevice.Download(alone), together.AsSpan(t * rows, rows).ToArray());
+        }
     }
 
     [Theory]

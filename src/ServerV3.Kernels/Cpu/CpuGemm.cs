@@ -87,7 +87,12 @@ internal static unsafe class CpuGemm
         else
         {
             for (; r + 4 <= rowEnd; r += 4)
-                for (int t = 0; t < tokens; t++) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
+            {
+                int t = 0;
+                // Two tokens share each weight load (MoE experts see a few tokens each at moderate batch sizes).
+                for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
+                if (t < tokens) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
+            }
         }
         for (; r < rowEnd; r++)
             for (int t = 0; t < tokens; t++) Store(y, yStride, t, r, Dot(weights, r, cols, XRow(x, xStride, xRows, t)), accumulate);
@@ -199,6 +204,55 @@ internal static unsafe class CpuGemm
         Store(y, yStride, t, outRow + 1, Finish(a1, weights, r + 1, c, cols, x), accumulate);
         Store(y, yStride, t, outRow + 2, Finish(a2, weights, r + 2, c, cols, x), accumulate);
         Store(y, yStride, t, outRow + 3, Finish(a3, weights, r + 3, c, cols, x), accumulate);
+    }
+
+    /// <summary>Four weight rows against two tokens: each weight chunk is loaded (and widened) once, the FMAs in <see cref="Dot"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x2<TWeights>(
+        TWeights weights, int r, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        float* x0 = XRow(x, xStride, xRows, t), x1 = XRow(x, xStride, xRows, t + 1);
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default;
+        Vector512<float> a20 = default, a21 = default, a30 = default, a31 = default;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            weights.Prefetch(r + PrefetchRows, c);
+            weights.Prefetch(r + PrefetchRows + 1, c);
+            weights.Prefetch(r + PrefetchRows + 2, c);
+            weights.Prefetch(r + PrefetchRows + 3, c);
+            var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
+            var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
+            weights.Load(r, c, out var low, out var high);
+            Pair(low, high, x0l, x0h, x1l, x1h, ref a00, ref a01);
+            weights.Load(r + 1, c, out low, out high);
+            Pair(low, high, x0l, x0h, x1l, x1h, ref a10, ref a11);
+            weights.Load(r + 2, c, out low, out high);
+            Pair(low, high, x0l, x0h, x1l, x1h, ref a20, ref a21);
+            weights.Load(r + 3, c, out low, out high);
+            Pair(low, high, x0l, x0h, x1l, x1h, ref a30, ref a31);
+        }
+        Store(y, yStride, t, r, Finish(a00, weights, r, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r, Finish(a01, weights, r, c, cols, x1), accumulate);
+        Store(y, yStride, t, r + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
+        Store(y, yStride, t, r + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
+        Store(y, yStride, t, r + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, r + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
+    }
+
+    /// <summary>One weight row's chunk against two tokens, in <see cref="Dot"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Pair(
+        Vector512<float> low, Vector512<float> high, Vector512<float> x0l, Vector512<float> x0h, Vector512<float> x1l, Vector512<float> x1h,
+        ref Vector512<float> a0, ref Vector512<float> a1)
+    {
+        a0 = Vector512.FusedMultiplyAdd(low, x0l, a0);
+        a1 = Vector512.FusedMultiplyAdd(low, x1l, a1);
+        a0 = Vector512.FusedMultiplyAdd(high, x0h, a0);
+        a1 = Vector512.FusedMultiplyAdd(high, x1h, a1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
