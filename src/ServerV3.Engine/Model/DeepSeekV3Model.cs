@@ -40,8 +40,8 @@ public sealed class DeepSeekV3Model : IDisposable
         int maxBlocksPerSequence = (config.MaxPositionEmbeddings + cache.BlockSize - 1) / cache.BlockSize;
         ws = new Workspace(accelerator, config, options, maxBlocksPerSequence);
         var (cos, sin) = RotaryEmbedding.Tables(config, config.MaxPositionEmbeddings);
-        ropeCos = accelerator.Allocate1D(cos);
-        ropeSin = accelerator.Allocate1D(sin);
+        ropeCos = HostCopy.Upload<float>(accelerator, cos);
+        ropeSin = HostCopy.Upload<float>(accelerator, sin);
         softmaxScale = (float)RotaryEmbedding.SoftmaxScale(config);
         eps = (float)config.RmsNormEps;
         var moeLayers = new List<(int Layer, MoeWeights Weights)>();
@@ -100,7 +100,7 @@ public sealed class DeepSeekV3Model : IDisposable
         // The gather below reads the hidden states before this call overwrites them; the batch upload does not touch them.
         int n = Upload(batch);
         if (hiddenRows.Length != n) throw new ArgumentException($"{hiddenRows.Length} hidden rows for {n} tokens", nameof(hiddenRows));
-        ws.SourceRows.View.SubView(0, n).CopyFromCPU(ref hiddenRows[0], n);
+        HostCopy.ToDevice(ws.SourceRows.View, hiddenRows.AsSpan(0, n));
         var concat = new Rows(ws.Concat.View, 2 * h);
         // Embedding half first, as vLLM and SGLang concatenate for the released weights.
         kernels.Lookup(mtp.Embed, ws.TokenIds.View, Normed, n, h);
@@ -149,14 +149,13 @@ public sealed class DeepSeekV3Model : IDisposable
             if ((uint)position >= (uint)Config.MaxPositionEmbeddings || position / Cache.BlockSize >= table.Length)
                 throw new ArgumentException($"position {position} has no cache block (max_position_embeddings {Config.MaxPositionEmbeddings})");
         }
-        ws.TokenIds.View.SubView(0, n).CopyFromCPU(ref batch.TokenIds[0], n);
-        ws.Positions.View.SubView(0, n).CopyFromCPU(ref batch.Positions[0], n);
-        ws.TokenSequence.View.SubView(0, n).CopyFromCPU(ref batch.TokenSequence[0], n);
+        HostCopy.ToDevice(ws.TokenIds.View, batch.TokenIds.AsSpan(0, n));
+        HostCopy.ToDevice(ws.Positions.View, batch.Positions.AsSpan(0, n));
+        HostCopy.ToDevice(ws.TokenSequence.View, batch.TokenSequence.AsSpan(0, n));
         var tables = new int[batch.BlockTables.Length * ws.MaxBlocksPerSequence];
         for (int s = 0; s < batch.BlockTables.Length; s++) batch.BlockTables[s].CopyTo(tables, s * ws.MaxBlocksPerSequence);
-        ws.BlockTables.View.SubView(0, tables.Length).CopyFromCPU(ref tables[0], tables.Length);
-        if (batch.LogitRows.Length > 0)
-            ws.LogitRows.View.SubView(0, batch.LogitRows.Length).CopyFromCPU(ref batch.LogitRows[0], batch.LogitRows.Length);
+        HostCopy.ToDevice(ws.BlockTables.View, tables);
+        HostCopy.ToDevice(ws.LogitRows.View, batch.LogitRows);
         return n;
     }
 
@@ -234,7 +233,7 @@ public sealed class DeepSeekV3Model : IDisposable
         int length = checked(rows * vocab);
         // Grows to the largest step seen, then serves every step without allocating.
         if (hostLogits.Length < length) hostLogits = GC.AllocateUninitializedArray<float>(length);
-        ws.Logits.View.SubView(0, length).CopyToCPU(ref hostLogits[0], length);
+        HostCopy.ToHost(ws.Logits.View, hostLogits.AsSpan(0, length));
         return hostLogits.AsMemory(0, length);
     }
 
@@ -242,7 +241,7 @@ public sealed class DeepSeekV3Model : IDisposable
     {
         if (observer is null) return;
         var values = new float[rows * cols];
-        buffer.View.SubView(0, values.Length).CopyToCPU(ref values[0], values.Length);
+        HostCopy.ToHost(buffer.View, values.AsSpan());
         observer.Observe(name, rows, cols, values);
     }
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ServerV3.Kernels.Launch;
 using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Engine.ModelLoading;
@@ -67,7 +68,7 @@ public sealed class WeightLoader(Checkpoint checkpoint, Accelerator accelerator,
     /// <summary>A vector (norm weight, routing bias) as fp32 on the device.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Vector(string name, int length)
     {
-        var buffer = accelerator.Allocate1D(Checkpoint.ReadFloats(name, length));
+        var buffer = HostCopy.Upload<float>(accelerator, Checkpoint.ReadFloats(name, length));
         BytesLoaded += buffer.LengthInBytes;
         return buffer;
     }

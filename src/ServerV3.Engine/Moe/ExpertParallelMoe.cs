@@ -141,16 +141,16 @@ public sealed class ExpertParallelMoe : IDisposable
         kernels.Route(logits, moe.CorrectionBias.View, new Rows(routerScratch.View, experts + c.NGroup),
             new RouteOutput(chosenExperts.View, ChosenWeights.View),
             new RouterShape(tokens, experts, c.NGroup, c.TopkGroup, k, c.NormTopkProb ? 1 : 0, (float)c.RoutedScalingFactor));
-        chosenExperts.View.SubView(0, choices).CopyToCPU(ref hostChosen[0], choices);
+        HostCopy.ToHost(chosenExperts.View, hostChosen.AsSpan(0, choices));
         long gated = Stopwatch.GetTimestamp();
 
         var routed = moe.Routed;
         plan.Build(routed.Placement, hostChosen.AsSpan(0, choices), tokens, k);
-        choiceSlots.View.SubView(0, choices).CopyFromCPU(ref plan.ChoiceSlots[0], choices);
+        HostCopy.ToDevice(choiceSlots.View, plan.ChoiceSlots.AsSpan(0, choices));
         int sent = plan.TotalSentRows;
         if (sent > 0)
         {
-            sentTokens.View.SubView(0, sent).CopyFromCPU(ref plan.SentTokens[0], sent);
+            HostCopy.ToDevice(sentTokens.View, plan.SentTokens.AsSpan(0, sent));
             kernels.GatherRows(normed, sentTokens.View, new Rows(sentRows.View, h), sent, h);
             // The other ranks copy the packed rows on their own streams.
             kernels.Accelerator.Synchronize();

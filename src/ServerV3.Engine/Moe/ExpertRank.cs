@@ -76,8 +76,8 @@ internal sealed class ExpertRank : IDisposable
             sent.SubView((long)plan.SendOffset(Index) * hidden, length).CopyTo(accelerator.DefaultStream, received.View.SubView(0, length));
             x = new Rows(received.View, hidden);
         }
-        offsets.View.SubView(0, slots + 1).CopyFromCPU(ref plan.Offsets(Index)[0], slots + 1);
-        assignedRows.View.SubView(0, count).CopyFromCPU(ref plan.AssignedRows(Index)[0], count);
+        HostCopy.ToDevice(offsets.View, plan.Offsets(Index).AsSpan(0, slots + 1));
+        HostCopy.ToDevice(assignedRows.View, plan.AssignedRows(Index).AsSpan(0, count));
         if (timed) accelerator.Synchronize();
         long receivedAt = Stopwatch.GetTimestamp();
 

@@ -46,7 +46,7 @@ public sealed class KernelSet : IDisposable
         Workers = accelerator is CPUAccelerator cpu && !gpuLaunches ? cpu.NumMultiprocessors : 0;
         bool cpuBodies = Workers > 0 && !portableBodies;
         UsesCpuBodies = cpuBodies;
-        fp8DecodeTable = accelerator.Allocate1D(Fp8E4M3.DecodeTable());
+        fp8DecodeTable = HostCopy.Upload<float>(accelerator, Fp8E4M3.DecodeTable());
         formats = new FormatKernels[3];
         formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32(), cpuBodies);
         formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16(), cpuBodies);

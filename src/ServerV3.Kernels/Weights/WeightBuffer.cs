@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Kernels.Weights;
 
@@ -115,6 +115,6 @@ public sealed class WeightBuffer : IDisposable
     {
         if ((uint)matrix >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(matrix), $"matrix {matrix} of {Count}");
         if (values.Length != length) throw new ArgumentException($"expected {length} values, got {values.Length}", nameof(values));
-        buffer.View.SubView(matrix * length, length).CopyFromCPU(ref MemoryMarshal.GetReference(values), length);
+        HostCopy.ToDevice(buffer.View.SubView(matrix * length, length), values);
     }
 }

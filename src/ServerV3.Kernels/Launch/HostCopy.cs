@@ -1,0 +1,33 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace ServerV3.Kernels.Launch;
+
+/// <summary>
+/// Copies between host memory and device buffers with the host memory pinned for the whole copy. ILGPU's
+/// CopyFromCPU/CopyToCPU(ref T, length) take the address of a managed array without pinning it, so a garbage
+/// collection started by another thread during the copy could move the array and the copy would read or write
+/// the memory it left: seen as wrong tokens and out-of-range block indices when two engines shared a process.
+/// </summary>
+public static unsafe class HostCopy
+{
+    public static void ToDevice<T>(ArrayView<T> target, ReadOnlySpan<T> source) where T : unmanaged
+    {
+        if (source.IsEmpty) return;
+        fixed (T* pointer = source) target.SubView(0, source.Length).CopyFromCPU(ref *pointer, source.Length);
+    }
+
+    public static void ToHost<T>(ArrayView<T> source, Span<T> target) where T : unmanaged
+    {
+        if (target.IsEmpty) return;
+        fixed (T* pointer = target) source.SubView(0, target.Length).CopyToCPU(ref *pointer, target.Length);
+    }
+
+    /// <summary>A new device buffer holding <paramref name="values"/>.</summary>
+    public static MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(Accelerator accelerator, ReadOnlySpan<T> values) where T : unmanaged
+    {
+        var buffer = accelerator.Allocate1D<T>(values.Length);
+        ToDevice(buffer.View, values);
+        return buffer;
+    }
+}
