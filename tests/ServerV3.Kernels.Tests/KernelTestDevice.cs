@@ -37,7 +37,7 @@ public sealed class KernelTestDevice : IDisposable
 
     public ArrayView<T> Upload<T>(T[] values) where T : unmanaged
     {
-        var buffer = Accelerator.Allocate1D(values);
+        var buffer = HostCopy.Upload<T>(Accelerator, values);
         buffers.Add(buffer);
         return buffer.View;
     }
@@ -48,7 +48,7 @@ public sealed class KernelTestDevice : IDisposable
     public static T[] Download<T>(ArrayView<T> view) where T : unmanaged
     {
         var values = new T[view.Length];
-        view.CopyToCPU(ref values[0], values.Length);
+        HostCopy.ToHost(view, values.AsSpan());
         return values;
     }
 
