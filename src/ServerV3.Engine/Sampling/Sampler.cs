@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ServerV3.Engine.Sampling;
 
 /// <summary>
@@ -15,7 +17,7 @@ public static class Sampler
         Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens, Random random)
     {
         Process(logits, p, tokenCounts, seenTokens);
-        int token = p.IsGreedy ? ArgMax(logits) : DrawFrom(Truncate(logits, p), random);
+        int token = p.IsGreedy ? ArgMax(logits) : Draw(logits, p, random);
         return (token, Logprobs(logits, token, p));
     }
 
@@ -46,6 +48,37 @@ public static class Sampler
         var dense = new double[vocab];
         for (int i = 0; i < truncated.Tokens.Length; i++) dense[truncated.Tokens[i]] = truncated.Probabilities[i];
         return dense;
+    }
+
+    /// <summary>
+    /// A token drawn from processed logits: exactly <c>DrawFrom(Truncate(logits, p), random)</c>, but without top-k,
+    /// top-p or min-p (the OpenAI default) it walks the vocabulary in id order over one pooled buffer instead of
+    /// materialising the distribution (three vocabulary-sized arrays per token).
+    /// </summary>
+    public static int Draw(ReadOnlySpan<float> logits, SamplingParams p, Random random)
+    {
+        if ((p.TopK > 0 && p.TopK < logits.Length) || p.TopP < 1 || p.MinP > 0) return DrawFrom(Truncate(logits, p), random);
+        double max = double.NegativeInfinity;
+        foreach (float v in logits) max = Math.Max(max, v);
+        var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
+        try
+        {
+            // The same operations in the same order as Truncate and DrawFrom, so the same token for the same stream.
+            double total = 0, mass = 0;
+            for (int i = 0; i < logits.Length; i++) total += probabilities[i] = Math.Exp(logits[i] - max);
+            for (int i = 0; i < logits.Length; i++) mass += probabilities[i] /= total;
+            double u = random.NextDouble(), cumulative = 0;
+            for (int i = 0; i < logits.Length; i++)
+            {
+                cumulative += probabilities[i] / mass;
+                if (u < cumulative) return i;
+            }
+            return logits.Length - 1;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(probabilities);
+        }
     }
 
     /// <summary>Draws from candidates and their probabilities with one uniform number of the request's stream.</summary>

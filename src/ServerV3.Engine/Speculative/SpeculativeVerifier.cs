@@ -27,7 +27,7 @@ public static class SpeculativeVerifier
             bool accepted = false;
             if (m == drafts)
             {
-                token = p.IsGreedy ? Sampler.ArgMax(row) : Sampler.DrawFrom(Sampler.Truncate(row, p), sequence.Random);
+                token = p.IsGreedy ? Sampler.ArgMax(row) : Sampler.Draw(row, p, sequence.Random);
             }
             else if (p.IsGreedy)
             {

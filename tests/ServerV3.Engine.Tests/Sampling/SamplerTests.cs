@@ -27,6 +27,24 @@ public sealed class SamplerTests
         return tokens.Zip(probabilities).ToDictionary(x => x.First, x => x.Second);
     }
 
+    /// <summary>The allocation-free draw gives the token the materialised distribution gives, stream for stream.</summary>
+    [Theory]
+    [InlineData(0, 1f, 0f)]
+    [InlineData(0, 0.9f, 0f)]
+    [InlineData(40, 1f, 0f)]
+    [InlineData(0, 1f, 0.05f)]
+    public void DrawMatchesDrawingFromTheTruncatedDistribution(int topK, float topP, float minP)
+    {
+        var random = new Random(7);
+        var p = new SamplingParams { Temperature = 1, TopK = topK, TopP = topP, MinP = minP };
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var logits = Enumerable.Range(0, 1000).Select(_ => (float)(random.NextDouble() * 8 - 4)).ToArray();
+            int seed = random.Next();
+            Assert.Equal(Sampler.DrawFrom(Sampler.Truncate(logits, p), new Random(seed)), Sampler.Draw(logits, p, new Random(seed)));
+        }
+    }
+
     [Fact]
     public void GreedyTakesTheArgmaxAfterBiasAndPenalties()
     {
