@@ -58,14 +58,15 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(view), expected) < Tolerance);
     }
 
-    /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body.</param>
+    /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body; 80: the
+    /// two-head accumulation's 64-column blocks and a 16-column chunk.</param>
     /// <param name="heads">10 with the CPU body's groups of 8: a full group and a partial one.</param>
     /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several of the
     /// CPU body's 16-key blocks and a partial one; 150: two of the portable body's 64-key blocks and a partial one).</param>
     [Theory]
     [InlineData(3, 10, 5, 8)]
     [InlineData(10, 48, 21, 40)]
-    [InlineData(2, 16, 70, 150)]
+    [InlineData(2, 80, 70, 150)]
     public void PagedAttentionOverMixedSequencesMatchesDenseCausalAttention(int heads, int latent, int firstLength, int secondLength)
     {
         var random = new Random(11);

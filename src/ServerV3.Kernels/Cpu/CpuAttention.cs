@@ -32,6 +32,7 @@ internal static unsafe class CpuAttention
         float** blockKeys = stackalloc float*[BlockPositions];
         float* maxima = stackalloc float[GroupHeads];
         float* denominators = stackalloc float[GroupHeads];
+        float* corrections = stackalloc float[GroupHeads];
         for (int item = thread; item < items; item += threads)
         {
             int t = item / groups, firstHead = item % groups * GroupHeads;
@@ -54,23 +55,47 @@ internal static unsafe class CpuAttention
                     byte* key = (byte*)(slots + layout.Slot(sequence, s) * width);
                     for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
                 }
-                for (int h = 0; h < heads; h++)
+                // MLA's heads share the keys: two heads at a time load each key chunk once.
+                int h = 0;
+                for (; h + 2 <= heads; h += 2)
+                {
+                    float* q0 = Row(qAbs, firstRow + h), q1 = Row(qAbs, firstRow + h + 1);
+                    float* score0 = scores + h * BlockPositions, score1 = score0 + BlockPositions;
+                    int p = 0;
+                    for (; p + 4 <= count; p += 4) Dot2x4(q0, q1, blockKeys + p, width, shape.SoftmaxScale, score0 + p, score1 + p);
+                    for (; p < count; p++)
+                    {
+                        score0[p] = Dot(q0, blockKeys[p], width) * shape.SoftmaxScale;
+                        score1[p] = Dot(q1, blockKeys[p], width) * shape.SoftmaxScale;
+                    }
+                }
+                for (; h < heads; h++)
                 {
                     float* q = Row(qAbs, firstRow + h);
                     float* score = scores + h * BlockPositions;
                     int p = 0;
                     for (; p + 4 <= count; p += 4) Dot4(q, blockKeys + p, width, shape.SoftmaxScale, score + p);
                     for (; p < count; p++) score[p] = Dot(q, blockKeys[p], width) * shape.SoftmaxScale;
-                    for (; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
+                }
+                for (h = 0; h < heads; h++)
+                {
+                    float* score = scores + h * BlockPositions;
+                    for (int p = count; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
                     var block = Vector512.Load(score);
                     float newMax = MathF.Max(maxima[h], block.ToScalarMax());
-                    float correction = MathF.Exp(maxima[h] - newMax);
+                    corrections[h] = MathF.Exp(maxima[h] - newMax);
                     var weights = Exp(block - Vector512.Create(newMax));
                     weights.Store(score);
-                    denominators[h] = denominators[h] * correction + Vector512.Sum(weights);
+                    denominators[h] = denominators[h] * corrections[h] + Vector512.Sum(weights);
                     maxima[h] = newMax;
-                    Accumulate(Row(latentOut, firstRow + h), blockKeys, score, count, correction, shape.Latent);
                 }
+                for (h = 0; h + 2 <= heads; h += 2)
+                {
+                    Accumulate2(Row(latentOut, firstRow + h), Row(latentOut, firstRow + h + 1), blockKeys,
+                        scores + h * BlockPositions, scores + (h + 1) * BlockPositions, count, corrections[h], corrections[h + 1], shape.Latent);
+                }
+                for (; h < heads; h++)
+                    Accumulate(Row(latentOut, firstRow + h), blockKeys, scores + h * BlockPositions, count, corrections[h], shape.Latent);
             }
             for (int h = 0; h < heads; h++)
             {
@@ -157,6 +182,76 @@ internal static unsafe class CpuAttention
         scores[3] = Finish(Vector512.Sum(e3 + o3), q, k3, c, length) * scale;
     }
 
+    /// <summary>
+    /// Two queries against four keys: each key chunk is loaded once for both heads (the keys dominate the loads of
+    /// <see cref="Dot4"/>), every (head, key) reduced in exactly <see cref="Dot"/>'s order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot2x4(float* q0, float* q1, float** keys, int length, float scale, float* scores0, float* scores1)
+    {
+        float* k0 = keys[0], k1 = keys[1], k2 = keys[2], k3 = keys[3];
+        Vector512<float> e00 = default, e01 = default, e02 = default, e03 = default, o00 = default, o01 = default, o02 = default, o03 = default;
+        Vector512<float> e10 = default, e11 = default, e12 = default, e13 = default, o10 = default, o11 = default, o12 = default, o13 = default;
+        int c = 0;
+        for (; c + 32 <= length; c += 32)
+        {
+            var qe0 = Vector512.Load(q0 + c);
+            var qe1 = Vector512.Load(q1 + c);
+            var k = Vector512.Load(k0 + c);
+            e00 = Vector512.FusedMultiplyAdd(qe0, k, e00);
+            e10 = Vector512.FusedMultiplyAdd(qe1, k, e10);
+            k = Vector512.Load(k1 + c);
+            e01 = Vector512.FusedMultiplyAdd(qe0, k, e01);
+            e11 = Vector512.FusedMultiplyAdd(qe1, k, e11);
+            k = Vector512.Load(k2 + c);
+            e02 = Vector512.FusedMultiplyAdd(qe0, k, e02);
+            e12 = Vector512.FusedMultiplyAdd(qe1, k, e12);
+            k = Vector512.Load(k3 + c);
+            e03 = Vector512.FusedMultiplyAdd(qe0, k, e03);
+            e13 = Vector512.FusedMultiplyAdd(qe1, k, e13);
+            var qo0 = Vector512.Load(q0 + c + 16);
+            var qo1 = Vector512.Load(q1 + c + 16);
+            k = Vector512.Load(k0 + c + 16);
+            o00 = Vector512.FusedMultiplyAdd(qo0, k, o00);
+            o10 = Vector512.FusedMultiplyAdd(qo1, k, o10);
+            k = Vector512.Load(k1 + c + 16);
+            o01 = Vector512.FusedMultiplyAdd(qo0, k, o01);
+            o11 = Vector512.FusedMultiplyAdd(qo1, k, o11);
+            k = Vector512.Load(k2 + c + 16);
+            o02 = Vector512.FusedMultiplyAdd(qo0, k, o02);
+            o12 = Vector512.FusedMultiplyAdd(qo1, k, o12);
+            k = Vector512.Load(k3 + c + 16);
+            o03 = Vector512.FusedMultiplyAdd(qo0, k, o03);
+            o13 = Vector512.FusedMultiplyAdd(qo1, k, o13);
+        }
+        if (c + 16 <= length)
+        {
+            var qe0 = Vector512.Load(q0 + c);
+            var qe1 = Vector512.Load(q1 + c);
+            var k = Vector512.Load(k0 + c);
+            e00 = Vector512.FusedMultiplyAdd(qe0, k, e00);
+            e10 = Vector512.FusedMultiplyAdd(qe1, k, e10);
+            k = Vector512.Load(k1 + c);
+            e01 = Vector512.FusedMultiplyAdd(qe0, k, e01);
+            e11 = Vector512.FusedMultiplyAdd(qe1, k, e11);
+            k = Vector512.Load(k2 + c);
+            e02 = Vector512.FusedMultiplyAdd(qe0, k, e02);
+            e12 = Vector512.FusedMultiplyAdd(qe1, k, e12);
+            k = Vector512.Load(k3 + c);
+            e03 = Vector512.FusedMultiplyAdd(qe0, k, e03);
+            e13 = Vector512.FusedMultiplyAdd(qe1, k, e13);
+            c += 16;
+        }
+        scores0[0] = Finish(Vector512.Sum(e00 + o00), q0, k0, c, length) * scale;
+        scores0[1] = Finish(Vector512.Sum(e01 + o01), q0, k1, c, length) * scale;
+        scores0[2] = Finish(Vector512.Sum(e02 + o02), q0, k2, c, length) * scale;
+        scores0[3] = Finish(Vector512.Sum(e03 + o03), q0, k3, c, length) * scale;
+        scores1[0] = Finish(Vector512.Sum(e10 + o10), q1, k0, c, length) * scale;
+        scores1[1] = Finish(Vector512.Sum(e11 + o11), q1, k1, c, length) * scale;
+        scores1[2] = Finish(Vector512.Sum(e12 + o12), q1, k2, c, length) * scale;
+        scores1[3] = Finish(Vector512.Sum(e13 + o13), q1, k3, c, length) * scale;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float Finish(float sum, float* a, float* b, int c, int length)
     {
@@ -181,6 +276,71 @@ internal static unsafe class CpuAttention
             c += 16;
         }
         return Finish(Vector512.Sum(even + odd), a, b, c, length);
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> for two heads at once: each key chunk is loaded once for both. Every element gets
+    /// the same operations in the same order as there (scale, then one FMA per key in key order).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate2(float* output0, float* output1, float** keys, float* weights0, float* weights1, int count,
+        float correction0, float correction1, int latent)
+    {
+        var scale0 = Vector512.Create(correction0);
+        var scale1 = Vector512.Create(correction1);
+        int c = 0;
+        for (; c + 64 <= latent; c += 64)
+        {
+            float* o = output0 + c, u = output1 + c;
+            Vector512<float> a0 = Vector512.Load(o) * scale0, a1 = Vector512.Load(o + 16) * scale0;
+            Vector512<float> a2 = Vector512.Load(o + 32) * scale0, a3 = Vector512.Load(o + 48) * scale0;
+            Vector512<float> b0 = Vector512.Load(u) * scale1, b1 = Vector512.Load(u + 16) * scale1;
+            Vector512<float> b2 = Vector512.Load(u + 32) * scale1, b3 = Vector512.Load(u + 48) * scale1;
+            for (int i = 0; i < count; i++)
+            {
+                var w0 = Vector512.Create(weights0[i]);
+                var w1 = Vector512.Create(weights1[i]);
+                float* k = keys[i] + c;
+                var k0 = Vector512.Load(k);
+                a0 = Vector512.FusedMultiplyAdd(w0, k0, a0);
+                b0 = Vector512.FusedMultiplyAdd(w1, k0, b0);
+                var k1 = Vector512.Load(k + 16);
+                a1 = Vector512.FusedMultiplyAdd(w0, k1, a1);
+                b1 = Vector512.FusedMultiplyAdd(w1, k1, b1);
+                var k2 = Vector512.Load(k + 32);
+                a2 = Vector512.FusedMultiplyAdd(w0, k2, a2);
+                b2 = Vector512.FusedMultiplyAdd(w1, k2, b2);
+                var k3 = Vector512.Load(k + 48);
+                a3 = Vector512.FusedMultiplyAdd(w0, k3, a3);
+                b3 = Vector512.FusedMultiplyAdd(w1, k3, b3);
+            }
+            a0.Store(o); a1.Store(o + 16); a2.Store(o + 32); a3.Store(o + 48);
+            b0.Store(u); b1.Store(u + 16); b2.Store(u + 32); b3.Store(u + 48);
+        }
+        for (; c + 16 <= latent; c += 16)
+        {
+            var a = Vector512.Load(output0 + c) * scale0;
+            var b = Vector512.Load(output1 + c) * scale1;
+            for (int i = 0; i < count; i++)
+            {
+                var k = Vector512.Load(keys[i] + c);
+                a = Vector512.FusedMultiplyAdd(Vector512.Create(weights0[i]), k, a);
+                b = Vector512.FusedMultiplyAdd(Vector512.Create(weights1[i]), k, b);
+            }
+            a.Store(output0 + c);
+            b.Store(output1 + c);
+        }
+        for (; c < latent; c++)
+        {
+            float a = output0[c] * correction0, b = output1[c] * correction1;
+            for (int i = 0; i < count; i++)
+            {
+                a = MathF.FusedMultiplyAdd(weights0[i], keys[i][c], a);
+                b = MathF.FusedMultiplyAdd(weights1[i], keys[i][c], b);
+            }
+            output0[c] = a;
+            output1[c] = b;
+        }
     }
 
     /// <summary>
