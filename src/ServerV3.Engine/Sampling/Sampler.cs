@@ -136,7 +136,7 @@ public static class Sampler
     public static (int[] Tokens, double[] Probabilities) Truncate(ReadOnlySpan<float> logits, SamplingParams p)
     {
         int[] candidates = p.TopK > 0 && p.TopK < logits.Length ? Largest(logits, p.TopK)
-            : p.TopP < 1 ? Largest(logits, logits.Length)
+            : p.TopP < 1 ? Descending(logits)
             : Enumerable.Range(0, logits.Length).ToArray();
         double max = double.NegativeInfinity;
         foreach (int id in candidates) max = Math.Max(max, logits[id]);
@@ -162,6 +162,43 @@ public static class Sampler
         var indices = kept.ToArray();
         double mass = indices.Sum(i => probabilities[i]);
         return (indices.Select(i => candidates[i]).ToArray(), indices.Select(i => probabilities[i] / mass).ToArray());
+    }
+
+    /// <summary>
+    /// Every id in descending logit order, ties by id (top-p needs the whole order): a stable two-pass radix sort of
+    /// the logits' bits made order-preserving, over ids that start in ascending order. At 129,280 ids a top-p draw
+    /// took 27 ms with the top-k heap over the whole vocabulary.
+    /// </summary>
+    public static int[] Descending(ReadOnlySpan<float> logits)
+    {
+        int n = logits.Length;
+        var keys = new uint[n];
+        var ids = new int[n];
+        for (int id = 0; id < n; id++)
+        {
+            // -0 and +0 compare equal as logits, so they must tie (and fall back to the id) here too.
+            uint bits = BitConverter.SingleToUInt32Bits(logits[id] == 0 ? 0f : logits[id]);
+            keys[id] = ~((bits & 0x8000_0000) != 0 ? ~bits : bits | 0x8000_0000); // ascending key = descending logit
+            ids[id] = id;
+        }
+        var sortedKeys = new uint[n];
+        var sortedIds = new int[n];
+        var counts = new int[1 << 16];
+        for (int shift = 0; shift < 32; shift += 16)
+        {
+            Array.Clear(counts);
+            foreach (uint key in keys) counts[(key >> shift) & 0xFFFF]++;
+            for (int d = 0, start = 0; d < counts.Length; d++) (counts[d], start) = (start, start + counts[d]);
+            for (int i = 0; i < n; i++)
+            {
+                int slot = counts[(keys[i] >> shift) & 0xFFFF]++;
+                sortedKeys[slot] = keys[i];
+                sortedIds[slot] = ids[i];
+            }
+            (keys, sortedKeys) = (sortedKeys, keys);
+            (ids, sortedIds) = (sortedIds, ids);
+        }
+        return ids;
     }
 
     /// <summary>The ids of the <paramref name="count"/> largest logits, descending, ties by id.</summary>

@@ -27,6 +27,17 @@ public sealed class SamplerTests
         return tokens.Zip(probabilities).ToDictionary(x => x.First, x => x.Second);
     }
 
+    [Fact]
+    public void DescendingOrdersByLogitThenId()
+    {
+        var random = new Random(9);
+        // Few distinct values (many ties), both zeros, negatives and infinities.
+        float[] values = [-3.5f, -0f, 0f, 1.25f, 7f, float.NegativeInfinity, float.PositiveInfinity, -1e-30f, 1e-30f];
+        var logits = Enumerable.Range(0, 5000).Select(_ => values[random.Next(values.Length)]).ToArray();
+        var expected = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
+        Assert.Equal(expected, Sampler.Descending(logits));
+    }
+
     /// <summary>The allocation-free draw gives the token the materialised distribution gives, stream for stream.</summary>
     [Theory]
     [InlineData(0, 1f, 0f)]
