@@ -43,16 +43,20 @@ public sealed class ModelRunner(DeepSeekV3Model model, KvCacheManager cache, Acc
         }
         var logits = model.Forward(new StepBatch(tokenIds, positions, tokenSequence, blockTables, [.. logitRows]));
         int vocab = model.Config.VocabSize;
-        var outcomes = new List<SequenceOutcome>();
-        int row = 0;
-        foreach (var (sequence, count) in deciding)
+        var firstRows = new int[deciding.Count];
+        for (int d = 1; d < deciding.Count; d++) firstRows[d] = firstRows[d - 1] + deciding[d - 1].Rows;
+        // Sequences decide independently (own logits rows, own random stream), so they sample in parallel: a sampled
+        // draw walks the whole vocabulary (1.7 ms at 129,280 ids, 5 ms with top-p), which would otherwise add up
+        // sequence by sequence on the engine thread.
+        var outcomes = new SequenceOutcome[deciding.Count];
+        Parallel.For(0, deciding.Count, d =>
         {
+            var (sequence, count) = deciding[d];
             int drafted = sequence.Drafts.Count;
-            var (emitted, accepted) = SpeculativeVerifier.Verify(sequence, logits.Span.Slice(row * vocab, count * vocab), vocab, acceptanceRule);
+            var (emitted, accepted) = SpeculativeVerifier.Verify(sequence, logits.Slice(firstRows[d] * vocab, count * vocab).Span, vocab, acceptanceRule);
             sequence.ClearDrafts();
-            outcomes.Add(new SequenceOutcome(sequence, emitted, drafted, accepted));
-            row += count;
-        }
+            outcomes[d] = new SequenceOutcome(sequence, emitted, drafted, accepted);
+        });
         return new StepResult(outcomes, rows);
     }
 }
