@@ -60,7 +60,8 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
 
     /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body; 80: the
     /// two-head accumulation's 64-column blocks and a 16-column chunk.</param>
-    /// <param name="heads">10 with the CPU body's groups of 8: a full group and a partial one.</param>
+    /// <param name="heads">10 with the CPU body's groups of 8: a full group (two four-head accumulations) and a partial
+    /// one (a pair); 3: a pair and a single head.</param>
     /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several of the
     /// CPU body's 16-key blocks and a partial one; 150: two of the portable body's 64-key blocks and a partial one).</param>
     [Theory]

@@ -89,7 +89,12 @@ internal static unsafe class CpuAttention
                     denominators[h] = denominators[h] * corrections[h] + Vector512.Sum(weights);
                     maxima[h] = newMax;
                 }
-                for (h = 0; h + 2 <= heads; h += 2)
+                for (h = 0; h + 4 <= heads; h += 4)
+                {
+                    Accumulate4(Row(latentOut, firstRow + h), latentOut.Stride, blockKeys, scores + h * BlockPositions, count,
+                        corrections + h, shape.Latent);
+                }
+                for (; h + 2 <= heads; h += 2)
                 {
                     Accumulate2(Row(latentOut, firstRow + h), Row(latentOut, firstRow + h + 1), blockKeys,
                         scores + h * BlockPositions, scores + (h + 1) * BlockPositions, count, corrections[h], corrections[h + 1], shape.Latent);
@@ -279,6 +284,57 @@ internal static unsafe class CpuAttention
     }
 
     /// <summary>
+    /// <see cref="Accumulate"/> for four consecutive heads (rows <paramref name="first"/> + i * <paramref name="stride"/>,
+    /// weights in consecutive 16-score rows, corrections in order): each key chunk is loaded once for all four, every
+    /// element with the same operations in the same order as there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate4(float* first, int stride, float** keys, float* weights, int count, float* corrections, int latent)
+    {
+        float* o0 = first, o1 = first + stride, o2 = first + 2 * stride, o3 = first + 3 * stride;
+        float* w0 = weights, w1 = weights + BlockPositions, w2 = weights + 2 * BlockPositions, w3 = weights + 3 * BlockPositions;
+        var s0 = Vector512.Create(corrections[0]);
+        var s1 = Vector512.Create(corrections[1]);
+        var s2 = Vector512.Create(corrections[2]);
+        var s3 = Vector512.Create(corrections[3]);
+        int c = 0;
+        for (; c + 32 <= latent; c += 32)
+        {
+            Vector512<float> a0 = Vector512.Load(o0 + c) * s0, b0 = Vector512.Load(o0 + c + 16) * s0;
+            Vector512<float> a1 = Vector512.Load(o1 + c) * s1, b1 = Vector512.Load(o1 + c + 16) * s1;
+            Vector512<float> a2 = Vector512.Load(o2 + c) * s2, b2 = Vector512.Load(o2 + c + 16) * s2;
+            Vector512<float> a3 = Vector512.Load(o3 + c) * s3, b3 = Vector512.Load(o3 + c + 16) * s3;
+            for (int i = 0; i < count; i++)
+            {
+                var low = Vector512.Load(keys[i] + c);
+                var high = Vector512.Load(keys[i] + c + 16);
+                var x = Vector512.Create(w0[i]);
+                a0 = Vector512.FusedMultiplyAdd(x, low, a0);
+                b0 = Vector512.FusedMultiplyAdd(x, high, b0);
+                x = Vector512.Create(w1[i]);
+                a1 = Vector512.FusedMultiplyAdd(x, low, a1);
+                b1 = Vector512.FusedMultiplyAdd(x, high, b1);
+                x = Vector512.Create(w2[i]);
+                a2 = Vector512.FusedMultiplyAdd(x, low, a2);
+                b2 = Vector512.FusedMultiplyAdd(x, high, b2);
+                x = Vector512.Create(w3[i]);
+                a3 = Vector512.FusedMultiplyAdd(x, low, a3);
+                b3 = Vector512.FusedMultiplyAdd(x, high, b3);
+            }
+            a0.Store(o0 + c); b0.Store(o0 + c + 16);
+            a1.Store(o1 + c); b1.Store(o1 + c + 16);
+            a2.Store(o2 + c); b2.Store(o2 + c + 16);
+            a3.Store(o3 + c); b3.Store(o3 + c + 16);
+        }
+        if (c < latent)
+        {
+            // Fewer than 32 columns left: the two-head routine's 16-column and scalar tails, two heads at a time.
+            Accumulate2Tail(o0 + c, o1 + c, keys, c, w0, w1, count, corrections[0], corrections[1], latent - c);
+            Accumulate2Tail(o2 + c, o3 + c, keys, c, w2, w3, count, corrections[2], corrections[3], latent - c);
+        }
+    }
+
+    /// <summary>
     /// <see cref="Accumulate"/> for two heads at once: each key chunk is loaded once for both. Every element gets
     /// the same operations in the same order as there (scale, then one FMA per key in key order).
     /// </summary>
@@ -317,26 +373,37 @@ internal static unsafe class CpuAttention
             a0.Store(o); a1.Store(o + 16); a2.Store(o + 32); a3.Store(o + 48);
             b0.Store(u); b1.Store(u + 16); b2.Store(u + 32); b3.Store(u + 48);
         }
-        for (; c + 16 <= latent; c += 16)
+        if (c < latent) Accumulate2Tail(output0 + c, output1 + c, keys, c, weights0, weights1, count, correction0, correction1, latent - c);
+    }
+
+    /// <summary>The last <paramref name="columns"/> (under 64) columns of two heads, from key column <paramref name="keyOffset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate2Tail(float* output0, float* output1, float** keys, int keyOffset, float* weights0, float* weights1, int count,
+        float correction0, float correction1, int columns)
+    {
+        var scale0 = Vector512.Create(correction0);
+        var scale1 = Vector512.Create(correction1);
+        int c = 0;
+        for (; c + 16 <= columns; c += 16)
         {
             var a = Vector512.Load(output0 + c) * scale0;
             var b = Vector512.Load(output1 + c) * scale1;
             for (int i = 0; i < count; i++)
             {
-                var k = Vector512.Load(keys[i] + c);
+                var k = Vector512.Load(keys[i] + keyOffset + c);
                 a = Vector512.FusedMultiplyAdd(Vector512.Create(weights0[i]), k, a);
                 b = Vector512.FusedMultiplyAdd(Vector512.Create(weights1[i]), k, b);
             }
             a.Store(output0 + c);
             b.Store(output1 + c);
         }
-        for (; c < latent; c++)
+        for (; c < columns; c++)
         {
             float a = output0[c] * correction0, b = output1[c] * correction1;
             for (int i = 0; i < count; i++)
             {
-                a = MathF.FusedMultiplyAdd(weights0[i], keys[i][c], a);
-                b = MathF.FusedMultiplyAdd(weights1[i], keys[i][c], b);
+                a = MathF.FusedMultiplyAdd(weights0[i], keys[i][keyOffset + c], a);
+                b = MathF.FusedMultiplyAdd(weights1[i], keys[i][keyOffset + c], b);
             }
             output0[c] = a;
             output1[c] = b;
