@@ -200,51 +200,12 @@ internal static unsafe class CpuAttention
         int c = 0;
         for (; c + 32 <= length; c += 32)
         {
-            var qe0 = Vector512.Load(q0 + c);
-            var qe1 = Vector512.Load(q1 + c);
-            var k = Vector512.Load(k0 + c);
-            e00 = Vector512.FusedMultiplyAdd(qe0, k, e00);
-            e10 = Vector512.FusedMultiplyAdd(qe1, k, e10);
-            k = Vector512.Load(k1 + c);
-            e01 = Vector512.FusedMultiplyAdd(qe0, k, e01);
-            e11 = Vector512.FusedMultiplyAdd(qe1, k, e11);
-            k = Vector512.Load(k2 + c);
-            e02 = Vector512.FusedMultiplyAdd(qe0, k, e02);
-            e12 = Vector512.FusedMultiplyAdd(qe1, k, e12);
-            k = Vector512.Load(k3 + c);
-            e03 = Vector512.FusedMultiplyAdd(qe0, k, e03);
-            e13 = Vector512.FusedMultiplyAdd(qe1, k, e13);
-            var qo0 = Vector512.Load(q0 + c + 16);
-            var qo1 = Vector512.Load(q1 + c + 16);
-            k = Vector512.Load(k0 + c + 16);
-            o00 = Vector512.FusedMultiplyAdd(qo0, k, o00);
-            o10 = Vector512.FusedMultiplyAdd(qo1, k, o10);
-            k = Vector512.Load(k1 + c + 16);
-            o01 = Vector512.FusedMultiplyAdd(qo0, k, o01);
-            o11 = Vector512.FusedMultiplyAdd(qo1, k, o11);
-            k = Vector512.Load(k2 + c + 16);
-            o02 = Vector512.FusedMultiplyAdd(qo0, k, o02);
-            o12 = Vector512.FusedMultiplyAdd(qo1, k, o12);
-            k = Vector512.Load(k3 + c + 16);
-            o03 = Vector512.FusedMultiplyAdd(qo0, k, o03);
-            o13 = Vector512.FusedMultiplyAdd(qo1, k, o13);
+            Half2x4(q0, q1, k0, k1, k2, k3, c, ref e00, ref e01, ref e02, ref e03, ref e10, ref e11, ref e12, ref e13);
+            Half2x4(q0, q1, k0, k1, k2, k3, c + 16, ref o00, ref o01, ref o02, ref o03, ref o10, ref o11, ref o12, ref o13);
         }
         if (c + 16 <= length)
         {
-            var qe0 = Vector512.Load(q0 + c);
-            var qe1 = Vector512.Load(q1 + c);
-            var k = Vector512.Load(k0 + c);
-            e00 = Vector512.FusedMultiplyAdd(qe0, k, e00);
-            e10 = Vector512.FusedMultiplyAdd(qe1, k, e10);
-            k = Vector512.Load(k1 + c);
-            e01 = Vector512.FusedMultiplyAdd(qe0, k, e01);
-            e11 = Vector512.FusedMultiplyAdd(qe1, k, e11);
-            k = Vector512.Load(k2 + c);
-            e02 = Vector512.FusedMultiplyAdd(qe0, k, e02);
-            e12 = Vector512.FusedMultiplyAdd(qe1, k, e12);
-            k = Vector512.Load(k3 + c);
-            e03 = Vector512.FusedMultiplyAdd(qe0, k, e03);
-            e13 = Vector512.FusedMultiplyAdd(qe1, k, e13);
+            Half2x4(q0, q1, k0, k1, k2, k3, c, ref e00, ref e01, ref e02, ref e03, ref e10, ref e11, ref e12, ref e13);
             c += 16;
         }
         scores0[0] = Finish(Vector512.Sum(e00 + o00), q0, k0, c, length) * scale;
@@ -255,6 +216,28 @@ internal static unsafe class CpuAttention
         scores1[1] = Finish(Vector512.Sum(e11 + o11), q1, k1, c, length) * scale;
         scores1[2] = Finish(Vector512.Sum(e12 + o12), q1, k2, c, length) * scale;
         scores1[3] = Finish(Vector512.Sum(e13 + o13), q1, k3, c, length) * scale;
+    }
+
+    /// <summary>One 16-column chunk of <see cref="Dot2x4"/>: each key's chunk loaded once, one FMA into each head's accumulator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Half2x4(float* q0, float* q1, float* k0, float* k1, float* k2, float* k3, int c,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3,
+        ref Vector512<float> b0, ref Vector512<float> b1, ref Vector512<float> b2, ref Vector512<float> b3)
+    {
+        var x0 = Vector512.Load(q0 + c);
+        var x1 = Vector512.Load(q1 + c);
+        var k = Vector512.Load(k0 + c);
+        a0 = Vector512.FusedMultiplyAdd(x0, k, a0);
+        b0 = Vector512.FusedMultiplyAdd(x1, k, b0);
+        k = Vector512.Load(k1 + c);
+        a1 = Vector512.FusedMultiplyAdd(x0, k, a1);
+        b1 = Vector512.FusedMultiplyAdd(x1, k, b1);
+        k = Vector512.Load(k2 + c);
+        a2 = Vector512.FusedMultiplyAdd(x0, k, a2);
+        b2 = Vector512.FusedMultiplyAdd(x1, k, b2);
+        k = Vector512.Load(k3 + c);
+        a3 = Vector512.FusedMultiplyAdd(x0, k, a3);
+        b3 = Vector512.FusedMultiplyAdd(x1, k, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]

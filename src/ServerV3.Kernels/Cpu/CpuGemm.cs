@@ -128,6 +128,16 @@ internal static unsafe class CpuGemm
         }
     }
 
+    /// <summary>Asks for chunk <paramref name="c"/> of the 4-row block <see cref="PrefetchRows"/> rows after row <paramref name="r"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void PrefetchBlock<TWeights>(TWeights weights, int r, int c) where TWeights : struct, IWeightChunks
+    {
+        weights.Prefetch(r + PrefetchRows, c);
+        weights.Prefetch(r + PrefetchRows + 1, c);
+        weights.Prefetch(r + PrefetchRows + 2, c);
+        weights.Prefetch(r + PrefetchRows + 3, c);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static float* XRow(float* x, long stride, int* rows, int t) => x + (rows == null ? t : rows[t]) * stride;
 
@@ -192,10 +202,7 @@ internal static unsafe class CpuGemm
         int c = 0;
         for (; c + Chunk <= cols; c += Chunk)
         {
-            weights.Prefetch(r + PrefetchRows, c);
-            weights.Prefetch(r + PrefetchRows + 1, c);
-            weights.Prefetch(r + PrefetchRows + 2, c);
-            weights.Prefetch(r + PrefetchRows + 3, c);
+            PrefetchBlock(weights, r, c);
             var xl = Vector512.Load(x + c);
             var xh = Vector512.Load(x + c + 16);
             weights.Load(r, c, out var low, out var high);
@@ -229,10 +236,7 @@ internal static unsafe class CpuGemm
         int c = 0;
         for (; c + Chunk <= cols; c += Chunk)
         {
-            weights.Prefetch(r + PrefetchRows, c);
-            weights.Prefetch(r + PrefetchRows + 1, c);
-            weights.Prefetch(r + PrefetchRows + 2, c);
-            weights.Prefetch(r + PrefetchRows + 3, c);
+            PrefetchBlock(weights, r, c);
             var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
             var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
             weights.Load(r, c, out var low, out var high);
