@@ -37,33 +37,87 @@ internal static unsafe class CpuGemm
             CpuPointers.Of(y.Data) + y.Offset, y.Stride, accumulate != 0);
     }
 
-    /// <summary>y[yRow, c] = Σ_d x[xRow, d] · W[rowStart + d, c]: a vector-matrix product, 32 columns at a time.</summary>
+    /// <summary>
+    /// y[i, c] = Σ_d x[i, d] · W[rowStart + d, c] for i &lt; tokens: vector-matrix products, 32 columns at a time. Four
+    /// rows of x share each weight chunk load; every output is one FMA chain in d order whatever its block, so a
+    /// token's result does not depend on the others.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyTransposed<TWeights>(TWeights weights, int rowStart, int rowCount, int cols, Rows x, int xRow, Rows y, int yRow)
+    public static void MultiplyTransposed<TWeights>(TWeights weights, int rowStart, int rowCount, int cols, Rows x, Rows y, int tokens)
         where TWeights : struct, IWeightChunks
     {
-        float* input = CpuPointers.Of(x.Data) + x.Offset + (long)xRow * x.Stride;
-        float* output = CpuPointers.Of(y.Data) + y.Offset + (long)yRow * y.Stride;
-        int c = 0;
-        for (; c + Chunk <= cols; c += Chunk)
+        float* xData = CpuPointers.Of(x.Data) + x.Offset, yData = CpuPointers.Of(y.Data) + y.Offset;
+        int i = 0;
+        for (; i + 4 <= tokens; i += 4)
         {
-            Vector512<float> low = default, high = default;
-            for (int d = 0; d < rowCount; d++)
+            float* x0 = xData + (long)i * x.Stride, x1 = x0 + x.Stride, x2 = x1 + x.Stride, x3 = x2 + x.Stride;
+            float* y0 = yData + (long)i * y.Stride, y1 = y0 + y.Stride, y2 = y1 + y.Stride, y3 = y2 + y.Stride;
+            int c = 0;
+            for (; c + Chunk <= cols; c += Chunk) Transposed4(weights, rowStart, rowCount, c, x0, x1, x2, x3, y0, y1, y2, y3);
+            for (; c < cols; c++)
             {
-                weights.Load(rowStart + d, c, out var wl, out var wh);
-                var scale = Vector512.Create(input[d]);
-                low = Vector512.FusedMultiplyAdd(wl, scale, low);
-                high = Vector512.FusedMultiplyAdd(wh, scale, high);
+                y0[c] = TransposedScalar(weights, rowStart, rowCount, c, x0);
+                y1[c] = TransposedScalar(weights, rowStart, rowCount, c, x1);
+                y2[c] = TransposedScalar(weights, rowStart, rowCount, c, x2);
+                y3[c] = TransposedScalar(weights, rowStart, rowCount, c, x3);
             }
-            low.Store(output + c);
-            high.Store(output + c + 16);
         }
-        for (; c < cols; c++)
+        for (; i < tokens; i++)
         {
-            float sum = 0;
-            for (int d = 0; d < rowCount; d++) sum = MathF.FusedMultiplyAdd(weights.Scalar(rowStart + d, c), input[d], sum);
-            output[c] = sum;
+            float* input = xData + (long)i * x.Stride, output = yData + (long)i * y.Stride;
+            int c = 0;
+            for (; c + Chunk <= cols; c += Chunk)
+            {
+                Vector512<float> low = default, high = default;
+                for (int d = 0; d < rowCount; d++)
+                {
+                    weights.Load(rowStart + d, c, out var wl, out var wh);
+                    var scale = Vector512.Create(input[d]);
+                    low = Vector512.FusedMultiplyAdd(wl, scale, low);
+                    high = Vector512.FusedMultiplyAdd(wh, scale, high);
+                }
+                low.Store(output + c);
+                high.Store(output + c + 16);
+            }
+            for (; c < cols; c++) output[c] = TransposedScalar(weights, rowStart, rowCount, c, input);
         }
+    }
+
+    /// <summary>Columns [c, c + 32) of four rows' vector-matrix products, in the one-row loop's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transposed4<TWeights>(
+        TWeights weights, int rowStart, int rowCount, int c, float* x0, float* x1, float* x2, float* x3, float* y0, float* y1, float* y2, float* y3)
+        where TWeights : struct, IWeightChunks
+    {
+        Vector512<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+        for (int d = 0; d < rowCount; d++)
+        {
+            weights.Load(rowStart + d, c, out var wl, out var wh);
+            var scale = Vector512.Create(x0[d]);
+            l0 = Vector512.FusedMultiplyAdd(wl, scale, l0);
+            h0 = Vector512.FusedMultiplyAdd(wh, scale, h0);
+            scale = Vector512.Create(x1[d]);
+            l1 = Vector512.FusedMultiplyAdd(wl, scale, l1);
+            h1 = Vector512.FusedMultiplyAdd(wh, scale, h1);
+            scale = Vector512.Create(x2[d]);
+            l2 = Vector512.FusedMultiplyAdd(wl, scale, l2);
+            h2 = Vector512.FusedMultiplyAdd(wh, scale, h2);
+            scale = Vector512.Create(x3[d]);
+            l3 = Vector512.FusedMultiplyAdd(wl, scale, l3);
+            h3 = Vector512.FusedMultiplyAdd(wh, scale, h3);
+        }
+        l0.Store(y0 + c); h0.Store(y0 + c + 16);
+        l1.Store(y1 + c); h1.Store(y1 + c + 16);
+        l2.Store(y2 + c); h2.Store(y2 + c + 16);
+        l3.Store(y3 + c); h3.Store(y3 + c + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float TransposedScalar<TWeights>(TWeights weights, int rowStart, int rowCount, int c, float* input) where TWeights : struct, IWeightChunks
+    {
+        float sum = 0;
+        for (int d = 0; d < rowCount; d++) sum = MathF.FusedMultiplyAdd(weights.Scalar(rowStart + d, c), input[d], sum);
+        return sum;
     }
 
     /// <param name="xRows">Row of x for each token, or null for token i = row i.</param>

@@ -63,21 +63,31 @@ public static class CpuKernels
         }
     }
 
-    /// <summary>qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).</summary>
+    /// <summary>
+    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).
+    /// A work item is a head and a block of <see cref="AbsorbTokens"/> tokens, so the head's W_UK stays in cache while
+    /// the block's queries pass over it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, Attention.MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int items = shape.Tokens * shape.Heads;
+        int blocks = (shape.Tokens + AbsorbTokens - 1) / AbsorbTokens;
         int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
+        int end = WorkRange.End(shape.Heads * blocks);
+        for (int item = WorkRange.Start(shape.Heads * blocks); item < end; item++)
         {
-            int t = item / shape.Heads, h = item % shape.Heads;
-            kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, q.Columns(h * qHead), t, qAbs, item);
-            for (int r = 0; r < shape.Rope; r++) qAbs[item, shape.Latent + r] = q[t, h * qHead + shape.Nope + r];
+            int h = item / blocks, first = item % blocks * AbsorbTokens, count = Math.Min(AbsorbTokens, shape.Tokens - first);
+            // Row i of these views is token first + i's query of head h and its absorbed query.
+            var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
+            var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
+            kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
+            for (int i = 0; i < count; i++)
+                for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = x[i, shape.Nope + r];
         }
     }
+
+    private const int AbsorbTokens = 64;
 
     /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h], one weight-row range per head.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -23,6 +23,6 @@ public readonly struct Bf16Matrix(ArrayView<ushort> data, int rows, int cols) : 
 
     [External("serverv3_bf16matrix_multiply_transposed_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
-        CpuGemm.MultiplyTransposed(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
+        CpuGemm.MultiplyTransposed(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, y, tokens);
 }

@@ -22,6 +22,6 @@ public readonly struct F32Matrix(ArrayView<float> data, int rows, int cols) : IW
 
     [External("serverv3_f32matrix_multiply_transposed_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
-        CpuGemm.MultiplyTransposed(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
+        CpuGemm.MultiplyTransposed(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, y, tokens);
 }

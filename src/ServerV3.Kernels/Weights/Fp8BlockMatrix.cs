@@ -38,6 +38,6 @@ public readonly struct Fp8BlockMatrix(
 
     [External("serverv3_fp8blockmatrix_multiply_transposed_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow) =>
-        CpuGemm.MultiplyTransposed(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowCount, Cols, x, xRow, y, yRow);
+    public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
+        CpuGemm.MultiplyTransposed(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowCount, Cols, x, y, tokens);
 }

@@ -18,6 +18,9 @@ public interface IWeightMatrix
     /// </summary>
     void MultiplyOnCpu(int matrix, int rowStart, int rowEnd, Rows x, ArrayView<int> xRows, int useXRows, int tokens, Rows y, int accumulate);
 
-    /// <summary>CPU fast path ([External]): y[yRow, c] = Σ_d x[xRow, d] · W[matrix][rowStart + d, c] for d &lt; rowCount and every column c.</summary>
-    void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, int xRow, Rows y, int yRow);
+    /// <summary>
+    /// CPU fast path ([External]): y[i, c] = Σ_d x[i, d] · W[matrix][rowStart + d, c] for d &lt; rowCount, every column c
+    /// and rows i &lt; tokens.
+    /// </summary>
+    void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens);
 }
