@@ -5,7 +5,7 @@ using ServerV3.Kernels.Numerics;
 
 namespace ServerV3.Kernels.Tests;
 
-/// <summary>Linear, fused SwiGLU, RMSNorm, embedding lookup and row gathering against the C# references.</summary>
+/// <summary>Linear, RMSNorm fused into a linear, fused SwiGLU, RMSNorm, embedding lookup and row gathering against the C# references.</summary>
 public abstract class DenseKernelTests(KernelTestDevice device)
 {
     protected abstract KernelSet Kernels { get; }
@@ -16,6 +16,26 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     public sealed class CpuBodies(KernelTestDevice device) : DenseKernelTests(device)
     {
         protected override KernelSet Kernels => Device.Cpu;
+
+        /// <summary>The engine's CPU numbers do not change with the fusion: same normalised values, same products.</summary>
+        [Fact]
+        public void NormLinearEqualsRmsNormThenLinearBitForBit()
+        {
+            var random = new Random(8);
+            const int rows = 72, cols = 200, tokens = 9;
+            var (weights, _) = Device.RandomWeights(random, WeightFormat.Bf16, 1, rows, cols);
+            var x = Device.Upload(KernelTestDevice.RandomValues(random, tokens * cols, 3));
+            var norm = Device.Upload(KernelTestDevice.RandomValues(random, cols));
+            var normed = Device.Poisoned(tokens * cols);
+            var separate = Device.Poisoned(tokens * rows);
+            var fused = Device.Poisoned(tokens * rows);
+
+            Kernels.RmsNorm(new Rows(x, cols), new Rows(normed, cols), norm, tokens, cols, 1e-6f);
+            Kernels.Linear(weights, 0, new Rows(normed, cols), new Rows(separate, rows), new LinearShape(tokens, cols, rows, 0));
+            Kernels.NormLinear(new Rows(x, cols), norm, 1e-6f, null, weights, new Rows(fused, rows), tokens);
+
+            Assert.Equal(KernelTestDevice.Download(separate), KernelTestDevice.Download(fused));
+        }
     }
 
     [Collection(KernelDeviceCollection.Name)]
@@ -112,6 +132,31 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         var u = Reference.MatMul(upValues, rows, cols, x, tokens);
         var expected = g.Select((v, i) => Reference.Silu(v) * u[i]).ToArray();
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.F32, true)]
+    [InlineData(WeightFormat.Bf16, true)]
+    [InlineData(WeightFormat.Bf16, false)]
+    [InlineData(WeightFormat.Fp8Block, false)]
+    public void NormLinearProjectsTheNormalisedRows(WeightFormat format, bool writeNormed)
+    {
+        var random = new Random(7);
+        const int rows = 70, cols = 160, tokens = 6;
+        var (weights, values) = device.RandomWeights(random, format, 1, rows, cols);
+        var x = KernelTestDevice.RandomValues(random, tokens * cols, 3);
+        var norm = KernelTestDevice.RandomValues(random, cols);
+        var output = device.Poisoned(tokens * rows);
+        var normed = device.Poisoned(tokens * cols);
+
+        Kernels.NormLinear(new Rows(device.Upload(x), cols), device.Upload(norm), 1e-6f, writeNormed ? new Rows(normed, cols) : null,
+            weights, new Rows(output, rows), tokens);
+
+        var expectedNormed = Enumerable.Range(0, tokens).SelectMany(t => Reference.RmsNorm(x.AsSpan(t * cols, cols), norm, 1e-6f)).ToArray();
+        var expected = Reference.MatMul(values, rows, cols, expectedNormed, tokens);
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+        if (writeNormed) Assert.True(RelativeError.L2(KernelTestDevice.Download(normed), expectedNormed) < Tolerance);
+        else Assert.All(KernelTestDevice.Download(normed), v => Assert.True(float.IsNaN(v)));
     }
 
     [Fact]

@@ -165,14 +165,20 @@ public sealed class DeepSeekV3Model : IDisposable
     private void RunLayer(DecoderLayerWeights layer, int cacheLayer, StepBatch batch, IActivationObserver? observer)
     {
         int n = batch.NumTokens, h = Config.HiddenSize;
-        kernels.RmsNorm(Hidden, Normed, layer.InputNorm.View, n, h, eps);
-        Attention(layer.Attention, cacheLayer, n);
-        kernels.RmsNorm(Hidden, Normed, layer.PostAttentionNorm.View, n, h, eps);
-        if (layer.Dense is { } dense) Mlp(dense, n);
-        else Moe(layer.Moe!, n, cacheLayer, observer);
+        Attention(layer.Attention, layer.InputNorm, cacheLayer, n);
+        if (layer.Dense is { } dense)
+        {
+            kernels.RmsNorm(Hidden, Normed, layer.PostAttentionNorm.View, n, h, eps);
+            Mlp(dense, n);
+        }
+        else
+        {
+            Moe(layer.Moe!, layer.PostAttentionNorm, n, cacheLayer, observer);
+        }
     }
 
-    private void Attention(AttentionWeights a, int cacheLayer, int n)
+    /// <summary>The attention block on rmsnorm(hidden) (the input norm runs fused into the first projection), adding its output to hidden.</summary>
+    private void Attention(AttentionWeights a, MemoryBuffer1D<float, Stride1D.Dense> inputNorm, int cacheLayer, int n)
     {
         var c = Config;
         int h = c.HiddenSize, heads = c.NumAttentionHeads;
@@ -181,13 +187,12 @@ public sealed class DeepSeekV3Model : IDisposable
         {
             int rank = c.QLoraRank!.Value;
             var low = new Rows(ws.QLowRank.View, rank);
-            kernels.Linear(qa, 0, Normed, low, new LinearShape(n, h, rank, 0));
-            kernels.RmsNorm(low, low, a.QANorm!.View, n, rank, eps);
-            kernels.Linear(a.QB!, 0, low, query, new LinearShape(n, rank, heads * c.QkHeadDim, 0));
+            kernels.NormLinear(Hidden, inputNorm.View, eps, Normed, qa, low, n);
+            kernels.NormLinear(low, a.QANorm!.View, eps, null, a.QB!, query, n);
         }
         else
         {
-            kernels.Linear(a.QProj!, 0, Normed, query, new LinearShape(n, h, heads * c.QkHeadDim, 0));
+            kernels.NormLinear(Hidden, inputNorm.View, eps, Normed, a.QProj!, query, n);
         }
         var kva = new Rows(ws.KvLowRank.View, c.LatentCacheWidth);
         kernels.Linear(a.KvA, 0, Normed, kva, new LinearShape(n, h, c.LatentCacheWidth, 0));
@@ -212,9 +217,10 @@ public sealed class DeepSeekV3Model : IDisposable
         kernels.Linear(mlp.Down, 0, act, Hidden, new LinearShape(n, mlp.Intermediate, h, 1));
     }
 
-    private void Moe(MoeWeights moe, int n, int layer, IActivationObserver? observer)
+    /// <summary>The MoE block on rmsnorm(hidden) (the norm runs fused into the router), adding its output to hidden.</summary>
+    private void Moe(MoeWeights moe, MemoryBuffer1D<float, Stride1D.Dense> postAttentionNorm, int n, int layer, IActivationObserver? observer)
     {
-        var chosen = Experts.Run(layer, moe, Normed, Hidden, n, () =>
+        var chosen = Experts.Run(layer, moe, postAttentionNorm.View, Normed, Hidden, n, () =>
         {
             if (moe.Shared is { } shared) Mlp(shared, n);
         });

@@ -126,18 +126,19 @@ public sealed class ExpertParallelMoe : IDisposable
     }
 
     /// <summary>
-    /// hidden += Σ_k weight · expert_k(normed) for <paramref name="tokens"/> rows, with <paramref name="sharedExperts"/>
-    /// (which adds the shared experts to hidden on the primary) run while the other ranks compute. Returns the
+    /// normed = rmsnorm(hidden) with <paramref name="norm"/> (fused into the router's launch), then hidden +=
+    /// Σ_k weight · expert_k(normed) for <paramref name="tokens"/> rows, with <paramref name="sharedExperts"/> (which
+    /// adds the shared experts of normed to hidden on the primary) run while the other ranks compute. Returns the
     /// chosen experts ([tokens, top-k]; valid until the next call).
     /// </summary>
-    internal ReadOnlySpan<int> Run(int layer, MoeWeights moe, Rows normed, Rows hidden, int tokens, Action sharedExperts)
+    internal ReadOnlySpan<int> Run(int layer, MoeWeights moe, ArrayView<float> norm, Rows normed, Rows hidden, int tokens, Action sharedExperts)
     {
         var c = config;
         int h = c.HiddenSize, experts = c.NRoutedExperts, k = c.NumExpertsPerTok, choices = tokens * k;
         bool timed = Timings is not null;
         long start = Stopwatch.GetTimestamp();
         var logits = new Rows(routerLogits.View, experts);
-        kernels.Linear(moe.Router, 0, normed, logits, new LinearShape(tokens, h, experts, 0));
+        kernels.NormLinear(hidden, norm, (float)c.RmsNormEps, normed, moe.Router, logits, tokens);
         kernels.Route(logits, moe.CorrectionBias.View, new Rows(routerScratch.View, experts + c.NGroup),
             new RouteOutput(chosenExperts.View, ChosenWeights.View),
             new RouterShape(tokens, experts, c.NGroup, c.TopkGroup, k, c.NormTopkProb ? 1 : 0, (float)c.RoutedScalingFactor));

@@ -24,6 +24,22 @@ public static class CpuKernels
         weights.MultiplyOnCpu(matrix, start, end, x, default, 0, shape.Tokens, y, shape.Accumulate);
     }
 
+    /// <summary>
+    /// y = W · rmsnorm(x) (see <see cref="NormLinearKernels.NormLinear"/>). Every worker normalises all the tokens into
+    /// its own rows of <paramref name="scratch"/> ([workers * tokens, in]) with RMSNorm's arithmetic, writes its slice
+    /// of them to <paramref name="normed"/> when asked, and multiplies its range of weight rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void NormLinear<TWeights>(TWeights weights, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, NormLinearShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
+        CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
+        if (shape.WriteNormed != 0)
+            CpuRowKernels.RmsNormRows(x, normed, normWeight, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens), shape.InFeatures, shape.Eps);
+        weights.MultiplyOnCpu(0, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
+    }
+
     /// <summary>act = silu(gate · x) * (up · x); the up projection goes through <paramref name="scratch"/> (same shape as act).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)

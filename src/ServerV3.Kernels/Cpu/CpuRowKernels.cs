@@ -22,7 +22,7 @@ public static class CpuRowKernels
     /// <summary>Same arithmetic as <see cref="RmsNormKernels.RmsNorm"/> in groups of one thread: sequential sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RmsNormRows(Rows x, Rows y, ArrayView<float> weight, int start, int end, int dim, float eps)
+    internal static unsafe void RmsNormRows(Rows x, Rows y, ArrayView<float> weight, int start, int end, int dim, float eps)
     {
         float* w = CpuPointers.Of(weight);
         for (int t = start; t < end; t++)

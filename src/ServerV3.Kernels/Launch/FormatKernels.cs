@@ -15,6 +15,9 @@ internal abstract class FormatKernels
 {
     public abstract void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape);
 
+    /// <param name="scratch">The CPU body's normalised rows, [workers * tokens, in].</param>
+    public abstract void NormLinear(KernelConfig config, WeightBuffer w, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, NormLinearShape shape);
+
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
 
@@ -36,6 +39,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(CpuKernels.Linear)
         : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, NormLinearShape>? normLinear =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, NormLinearShape>(NormLinearKernels.NormLinear);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>? normLinearCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(CpuKernels.NormLinear) : null;
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape>? gateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
@@ -58,6 +65,12 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
 
     public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
         linear(config, view(w), matrix, x, y, shape);
+
+    public override void NormLinear(KernelConfig config, WeightBuffer w, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, NormLinearShape shape)
+    {
+        if (normLinearCpu is not null) normLinearCpu(config, view(w), x, normWeight, normed, scratch, y, shape);
+        else normLinear!(config, view(w), x, normWeight, normed, y, shape);
+    }
 
     public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {

@@ -34,6 +34,7 @@ public sealed class KernelSet : IDisposable
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
+    private MemoryBuffer1D<float, Stride1D.Dense>? normScratch;
 
     /// <param name="portableBodies">On the CPU accelerator, use the portable kernel bodies (the ones CUDA runs)
     /// instead of the CPU SIMD bodies; tests run both.</param>
@@ -84,6 +85,20 @@ public sealed class KernelSet : IDisposable
         using var timer = Measure("linear", Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             w.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures * (1 + shape.Accumulate)));
         Formats(w).Linear(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), w, matrix, x, y, shape);
+    }
+
+    /// <summary>
+    /// y = W · rmsnorm(x) in one launch (RMSNorm fused into the projection); with <paramref name="normed"/> also
+    /// rmsnorm(x) there for the layer's other readers (it must not overlap x).
+    /// </summary>
+    public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, Rows? normed, WeightBuffer w, Rows y, int tokens)
+    {
+        int inFeatures = w.Cols, outFeatures = w.Rows;
+        using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures),
+            w.MatrixBytes + Activations(tokens, inFeatures * (normed is null ? 1 : 2) + outFeatures));
+        var shape = new NormLinearShape(tokens, inFeatures, outFeatures, eps, normed is null ? 0 : 1);
+        var scratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
+        Formats(w).NormLinear(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), w, x, normWeight, normed ?? scratch, scratch, y, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
@@ -176,7 +191,23 @@ public sealed class KernelSet : IDisposable
     /// <summary>When set, every launch is synchronised and timed into this profile.</summary>
     public KernelProfile? Profile { get; set; }
 
-    public void Dispose() => fp8DecodeTable.Dispose();
+    public void Dispose()
+    {
+        fp8DecodeTable.Dispose();
+        normScratch?.Dispose();
+    }
+
+    /// <summary>The CPU bodies' scratch for normalised rows, grown to the largest request (one float for the portable bodies, which never read it).</summary>
+    private ArrayView<float> NormScratch(long floats)
+    {
+        if (!UsesCpuBodies) floats = 1;
+        if (normScratch is null || normScratch.Length < floats)
+        {
+            normScratch?.Dispose();
+            normScratch = Accelerator.Allocate1D<float>(floats);
+        }
+        return normScratch.View;
+    }
 
     private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>
         new(this, kernel, Profile is null ? 0 : Stopwatch.GetTimestamp(), flops, bytes);
