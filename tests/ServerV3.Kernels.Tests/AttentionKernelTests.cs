@@ -6,7 +6,7 @@ using ServerV3.Kernels.Numerics;
 
 namespace ServerV3.Kernels.Tests;
 
-/// <summary>RoPE, the latent-cache write, absorbed-query MLA over block tables, and the value expansion.</summary>
+/// <summary>The latent-cache write (with RoPE), absorbed-query MLA over block tables, the query absorption (with RoPE) and the value expansion.</summary>
 public abstract class AttentionKernelTests(KernelTestDevice device)
 {
     protected abstract KernelSet Kernels { get; }
@@ -32,31 +32,8 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
     }
 
     private const double Tolerance = 1e-5;
-    private const int Heads = 3, Nope = 8, RopeDim = 4, Value = 6, Latent = 10, Width = Latent + RopeDim, BlockSize = 4;
+    private const int Heads = 3, Nope = 8, RopeDim = 4, Value = 6, BlockSize = 4;
     private static readonly double[] InverseFrequencies = [1.0, 0.1];
-
-    [Fact]
-    public void RotateHeadsRotatesInterleavedPairsOfEveryHead()
-    {
-        var random = new Random(10);
-        const int tokens = 5, headStride = Nope + RopeDim;
-        var x = KernelTestDevice.RandomValues(random, tokens * Heads * headStride);
-        int[] positions = [0, 3, 9, 1, 15];
-        var tables = Reference.RopeTables(InverseFrequencies, 16);
-        var view = device.Upload(x.ToArray());
-
-        Kernels.RotateHeads(new Rows(view, Heads * headStride), device.Upload(positions),
-            new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF)), new RopeShape(tokens, Heads, headStride, Nope, RopeDim));
-
-        var expected = x.ToArray();
-        for (int t = 0; t < tokens; t++)
-            for (int h = 0; h < Heads; h++)
-            {
-                int at = t * Heads * headStride + h * headStride + Nope;
-                Reference.Rotate(x.AsSpan(at, RopeDim), positions[t], InverseFrequencies).CopyTo(expected, at);
-            }
-        Assert.True(RelativeError.L2(KernelTestDevice.Download(view), expected) < Tolerance);
-    }
 
     /// <param name="latent">10: scalar tails only; 48 (width 52): full, half and tail chunks of the SIMD body; 80: the
     /// two-head accumulation's 64-column blocks and a 16-column chunk.</param>
@@ -117,36 +94,44 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
+    /// <param name="latent">10: scalar columns only; 72: two 32-column chunks of the CPU body and a scalar tail.</param>
+    /// <param name="tokens">6: a four-token block of the CPU body and two single tokens.</param>
     [Theory]
-    [InlineData(WeightFormat.Bf16)]
-    [InlineData(WeightFormat.Fp8Block)]
-    public void AbsorbedQueryAndValueExpansionUseTheKvBSlices(WeightFormat format)
+    [InlineData(WeightFormat.Bf16, 10, 6)]
+    [InlineData(WeightFormat.Bf16, 72, 6)]
+    [InlineData(WeightFormat.Fp8Block, 72, 5)]
+    public void AbsorbedQueryRotatesItsRopePartAndValueExpansionUsesTheKvBSlices(WeightFormat format, int latentWidth, int tokens)
     {
         var random = new Random(12);
-        const int tokens = 4, kvHead = Nope + Value, qHead = Nope + RopeDim;
-        var (kvB, w) = device.RandomWeights(random, format, 1, Heads * kvHead, Latent);
+        const int kvHead = Nope + Value, qHead = Nope + RopeDim;
+        int width = latentWidth + RopeDim;
+        var (kvB, w) = device.RandomWeights(random, format, 1, Heads * kvHead, latentWidth);
         var q = KernelTestDevice.RandomValues(random, tokens * Heads * qHead);
-        var latent = KernelTestDevice.RandomValues(random, tokens * Heads * Latent);
-        var absorbed = device.Poisoned(tokens * Heads * Width);
+        var latent = KernelTestDevice.RandomValues(random, tokens * Heads * latentWidth);
+        int[] positions = [.. Enumerable.Range(0, tokens).Select(t => 3 * t + 1)];
+        var tables = Reference.RopeTables(InverseFrequencies, 3 * tokens + 1);
+        var absorbed = device.Poisoned(tokens * Heads * width);
         var values = device.Poisoned(tokens * Heads * Value);
-        var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, Latent, 1, 1e-6f);
+        var shape = new MlaShape(tokens, Heads, Nope, RopeDim, Value, latentWidth, 1, 1e-6f);
 
-        Kernels.AbsorbQuery(kvB, new Rows(device.Upload(q), Heads * qHead), new Rows(absorbed, Width), shape);
-        Kernels.ExpandValues(kvB, new Rows(device.Upload(latent), Latent), new Rows(values, Heads * Value), shape);
+        Kernels.AbsorbQuery(kvB, new Rows(device.Upload(q), Heads * qHead), device.Upload(positions),
+            new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF)), new Rows(absorbed, width), shape);
+        Kernels.ExpandValues(kvB, new Rows(device.Upload(latent), latentWidth), new Rows(values, Heads * Value), shape);
 
-        var expectedAbsorbed = new float[tokens * Heads * Width];
+        var expectedAbsorbed = new float[tokens * Heads * width];
         var expectedValues = new float[tokens * Heads * Value];
         for (int t = 0; t < tokens; t++)
             for (int h = 0; h < Heads; h++)
             {
                 int item = t * Heads + h;
-                for (int c = 0; c < Latent; c++)
-                    expectedAbsorbed[item * Width + c] = (float)Enumerable.Range(0, Nope)
-                        .Sum(d => (double)q[t * Heads * qHead + h * qHead + d] * w[(h * kvHead + d) * Latent + c]);
-                for (int r = 0; r < RopeDim; r++) expectedAbsorbed[item * Width + Latent + r] = q[t * Heads * qHead + h * qHead + Nope + r];
+                for (int c = 0; c < latentWidth; c++)
+                    expectedAbsorbed[item * width + c] = (float)Enumerable.Range(0, Nope)
+                        .Sum(d => (double)q[t * Heads * qHead + h * qHead + d] * w[(h * kvHead + d) * latentWidth + c]);
+                Reference.Rotate(q.AsSpan(t * Heads * qHead + h * qHead + Nope, RopeDim), positions[t], InverseFrequencies)
+                    .CopyTo(expectedAbsorbed, item * width + latentWidth);
                 for (int j = 0; j < Value; j++)
                     expectedValues[t * Heads * Value + h * Value + j] =
-                        Reference.Dot(w.AsSpan((h * kvHead + Nope + j) * Latent, Latent), latent.AsSpan(item * Latent, Latent));
+                        Reference.Dot(w.AsSpan((h * kvHead + Nope + j) * latentWidth, latentWidth), latent.AsSpan(item * latentWidth, latentWidth));
             }
         Assert.True(RelativeError.L2(KernelTestDevice.Download(absorbed), expectedAbsorbed) < Tolerance);
         Assert.True(RelativeError.L2(KernelTestDevice.Download(values), expectedValues) < Tolerance);

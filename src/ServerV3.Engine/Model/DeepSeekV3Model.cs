@@ -199,9 +199,8 @@ public sealed class DeepSeekV3Model : IDisposable
         var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
         var cache = Cache.Layer(cacheLayer);
         kernels.WriteLatent(kva, a.KvANorm.View, cache, Layout, Rope, shape);
-        kernels.RotateHeads(query, ws.Positions.View, Rope, new RopeShape(n, heads, c.QkHeadDim, c.QkNopeHeadDim, c.QkRopeHeadDim));
         var absorbed = new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth);
-        kernels.AbsorbQuery(a.KvB, query, absorbed, shape);
+        kernels.AbsorbQuery(a.KvB, query, ws.Positions.View, Rope, absorbed, shape);
         var latent = new Rows(ws.LatentOut.View, c.KvLoraRank);
         kernels.Attend(absorbed, cache, Layout, latent, shape, attendedPositions);
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);

@@ -33,10 +33,10 @@ public static class MlaKernels
     }
 
     /// <summary>
-    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (q_pe already rotated); a work item is one
-    /// output element.
+    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | rope(q_pe[t, h])]: the query's rotary embedding is applied on
+    /// the way (no launch of its own); a work item is one output element.
     /// </summary>
-    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, MlaShape shape)
+    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
         int width = shape.Latent + shape.Rope;
@@ -49,7 +49,7 @@ public static class MlaKernels
             int t = head / shape.Heads, h = head % shape.Heads;
             if (c >= shape.Latent)
             {
-                qAbs[head, c] = q[t, h * qHead + shape.Nope + c - shape.Latent];
+                qAbs[head, c] = RopeKernels.Rotated(q, t, h * qHead + shape.Nope, c - shape.Latent, positions[t], rope, shape.Rope);
                 continue;
             }
             float sum = 0;

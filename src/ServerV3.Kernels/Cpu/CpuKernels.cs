@@ -80,12 +80,12 @@ public static class CpuKernels
     }
 
     /// <summary>
-    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | q_pe[t, h]] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).
+    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | rope(q_pe[t, h])] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).
     /// A work item is a head and a block of <see cref="AbsorbTokens"/> tokens, so the head's W_UK stays in cache while
     /// the block's queries pass over it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, Rows qAbs, Attention.MlaShape shape)
+    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows qAbs, Attention.MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
         int blocks = (shape.Tokens + AbsorbTokens - 1) / AbsorbTokens;
@@ -99,7 +99,7 @@ public static class CpuKernels
             var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
             kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
             for (int i = 0; i < count; i++)
-                for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = x[i, shape.Nope + r];
+                for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = Rope.RopeKernels.Rotated(x, i, shape.Nope, r, positions[first + i], rope, shape.Rope);
         }
     }
 

@@ -6,6 +6,7 @@ using ServerV3.Kernels.Cpu;
 using ServerV3.Kernels.Embedding;
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Moe;
+using ServerV3.Kernels.Rope;
 using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Kernels.Launch;
@@ -21,7 +22,7 @@ internal abstract class FormatKernels
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
 
-    public abstract void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape);
+    public abstract void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape);
 
     public abstract void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape);
 
@@ -47,9 +48,9 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
         cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, Rows, LinearShape>(CpuKernels.GateUp) : null;
-    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> absorbQuery = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(CpuKernels.AbsorbQuery)
-        : accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.AbsorbQuery);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape> absorbQuery = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape>(CpuKernels.AbsorbQuery)
+        : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape>(MlaKernels.AbsorbQuery);
     private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> expandValues = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(CpuKernels.ExpandValues)
         : accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.ExpandValues);
@@ -78,8 +79,8 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         else gateUp!(config, view(gate), view(up), x, act, shape);
     }
 
-    public override void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape) =>
-        absorbQuery(config, view(kvB), q, qAbs, shape);
+    public override void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape) =>
+        absorbQuery(config, view(kvB), q, positions, rope, qAbs, shape);
 
     public override void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape) =>
         expandValues(config, view(kvB), latent, o, shape);

@@ -27,7 +27,6 @@ public sealed class KernelSet : IDisposable
 
     private readonly FormatKernels[] formats;
     private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
-    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, RopeShape> rotateHeads;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape> writeLatent;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, PagedLayout, Rows, MlaShape> attend;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, Rows, RouteOutput, RouterShape> route;
@@ -55,7 +54,6 @@ public sealed class KernelSet : IDisposable
         rmsNorm = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
             : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
-        rotateHeads = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, RopeShape>(RopeKernels.RotateHeads);
         writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
         attend = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(CpuKernels.Attend)
@@ -108,11 +106,12 @@ public sealed class KernelSet : IDisposable
         SameFormat(gate, up).GateUp(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), gate, up, x, act, scratch, shape);
     }
 
-    public void AbsorbQuery(WeightBuffer kvB, Rows q, Rows qAbs, MlaShape shape)
+    /// <summary>qAbs = [q_nope · W_UK | rope(q_pe)] per (token, head); the query's rotary embedding runs here, at each token's position.</summary>
+    public void AbsorbQuery(WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape)
     {
         using var timer = Measure("absorbQuery", Matmul(shape.Tokens * shape.Heads, shape.Nope, shape.Latent),
             HeadBlockBytes(kvB, shape.Heads * shape.Nope) + Activations(shape.Tokens * shape.Heads, shape.Nope + shape.Rope + shape.Latent + shape.Rope));
-        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads * (shape.Latent + shape.Rope)), kvB, q, qAbs, shape);
+        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads * (shape.Latent + shape.Rope)), kvB, q, positions, rope, qAbs, shape);
     }
 
     public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape)
@@ -147,12 +146,6 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("rmsNorm", 0, Activations(tokens, 2 * dim));
         rmsNorm(GroupConfig(tokens, RmsNormKernels.NormGroup), x, y, weight, tokens, dim, eps);
-    }
-
-    public void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape)
-    {
-        using var timer = Measure("rotateHeads");
-        rotateHeads(Config(shape.Tokens * shape.Heads), x, positions, tables, shape);
     }
 
     public void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape)

@@ -9,18 +9,7 @@ namespace ServerV3.Kernels.Rope;
 /// </summary>
 public static class RopeKernels
 {
-    /// <summary>Rotates the rope slice of every head of every token in place.</summary>
-    public static void RotateHeads(Rows x, ArrayView<int> positions, RopeTables tables, RopeShape shape)
-    {
-        int items = shape.Tokens * shape.Heads;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
-        {
-            int t = item / shape.Heads, head = item % shape.Heads;
-            Rotate(x, t, shape.RopeOffset + head * shape.HeadStride, positions[t], tables, shape.RopeDim);
-        }
-    }
-
+    /// <summary>Rotates the rope slice starting at x[t, column] in place.</summary>
     public static void Rotate(Rows x, int t, int column, int position, RopeTables tables, int ropeDim)
     {
         int half = ropeDim / 2;
@@ -32,6 +21,15 @@ public static class RopeKernels
             x[t, column + 2 * i + 1] = a * sin + b * cos;
         }
     }
+
+    /// <summary>Element <paramref name="index"/> of the rope slice starting at x[t, column] once rotated (the value <see cref="Rotate"/> would leave there).</summary>
+    public static float Rotated(Rows x, int t, int column, int index, int position, RopeTables tables, int ropeDim)
+    {
+        int half = ropeDim / 2, i = index / 2;
+        float cos = tables.Cos[(long)position * half + i], sin = tables.Sin[(long)position * half + i];
+        float a = x[t, column + 2 * i], b = x[t, column + 2 * i + 1];
+        return index % 2 == 0 ? a * cos - b * sin : a * sin + b * cos;
+    }
 }
 
 public readonly struct RopeTables(ArrayView<float> cos, ArrayView<float> sin)
@@ -39,6 +37,3 @@ public readonly struct RopeTables(ArrayView<float> cos, ArrayView<float> sin)
     public ArrayView<float> Cos { get; } = cos;
     public ArrayView<float> Sin { get; } = sin;
 }
-
-/// <summary>Head h's rope values start at column RopeOffset + h * HeadStride.</summary>
-public readonly record struct RopeShape(int Tokens, int Heads, int HeadStride, int RopeOffset, int RopeDim);
