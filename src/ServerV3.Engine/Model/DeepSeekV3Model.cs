@@ -199,12 +199,9 @@ public sealed class DeepSeekV3Model : IDisposable
         var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
         var cache = Cache.Layer(cacheLayer);
         kernels.WriteLatent(kva, a.KvANorm.View, cache, Layout, Rope, shape);
-        var absorbed = new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth);
-        kernels.AbsorbQuery(a.KvB, query, ws.Positions.View, Rope, absorbed, shape);
-        var latent = new Rows(ws.LatentOut.View, c.KvLoraRank);
-        kernels.Attend(absorbed, cache, Layout, latent, shape, attendedPositions);
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
-        kernels.ExpandValues(a.KvB, latent, output, shape);
+        kernels.Attention(a.KvB, query, ws.Positions.View, Rope, cache, Layout, new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth),
+            new Rows(ws.LatentOut.View, c.KvLoraRank), output, shape, attendedPositions);
         kernels.Linear(a.O, 0, output, Hidden, new LinearShape(n, heads * c.VHeadDim, h, 1));
     }
 

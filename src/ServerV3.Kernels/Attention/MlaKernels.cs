@@ -32,55 +32,50 @@ public static class MlaKernels
         }
     }
 
-    /// <summary>
-    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | rope(q_pe[t, h])]: the query's rotary embedding is applied on
-    /// the way (no launch of its own); a work item is one output element.
-    /// </summary>
-    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape)
-        where TWeights : struct, IWeightMatrix
-    {
-        int width = shape.Latent + shape.Rope;
-        int items = shape.Tokens * shape.Heads * width;
-        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
-        {
-            int head = item / width, c = item % width;
-            int t = head / shape.Heads, h = head % shape.Heads;
-            if (c >= shape.Latent)
-            {
-                qAbs[head, c] = RopeKernels.Rotated(q, t, h * qHead + shape.Nope, c - shape.Latent, positions[t], rope, shape.Rope);
-                continue;
-            }
-            float sum = 0;
-            for (int d = 0; d < shape.Nope; d++) sum += q[t, h * qHead + d] * kvB.Get(0, h * kvHead + d, c);
-            qAbs[head, c] = sum;
-        }
-    }
-
-    /// <summary>Cached positions one group scores together; on a GPU also the group size of <see cref="Attend"/>.</summary>
+    /// <summary>Cached positions one group scores together; on a GPU also the group size of <see cref="Attention"/>.</summary>
     public const int AttendBlock = 64;
 
     /// <summary>
-    /// Causal attention of every (token, head) over its sequence's cached positions 0..position. A group owns a
-    /// (token, head) and walks the keys in blocks of <see cref="AttendBlock"/>: its threads score the block's
-    /// positions (one each), then weight them and add the block into the latent columns they own, rescaling what
-    /// came before (online softmax, one rescale per block). The block's max and weight sum are taken by every
-    /// thread in position order, so the result does not depend on the group size: the CPU accelerator runs
-    /// groups of one thread and gets the same arithmetic.
+    /// The whole MLA attention of a layer in one launch: for every (token, head), the absorbed query
+    /// qAbs = [q_nope · W_UK[h] | rope(q_pe)], causal attention over the sequence's cached positions 0..position into
+    /// the latent, and o[t, h * v + j] = W_UV[h][j] · latent. qAbs and latent are the kernel's scratch rows
+    /// ([tokens * heads, ...]). A group owns a (token, head): its threads absorb the query columns in turn, walk the
+    /// keys in blocks of <see cref="AttendBlock"/> (scoring the block's positions one each, then weighting them and
+    /// adding the block into the latent columns they own, rescaling what came before: online softmax, one rescale per
+    /// block), then expand the value columns in turn. The block's max and weight sum are taken by every thread in
+    /// position order, so the result does not depend on the group size: the CPU accelerator runs groups of one thread
+    /// and gets the same arithmetic.
     /// </summary>
-    public static void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape)
+    public static void Attention<TWeights>(
+        TWeights kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latentOut, Rows o, MlaShape shape)
+        where TWeights : struct, IWeightMatrix
     {
         var scores = SharedMemory.Allocate<float>(AttendBlock);
         var weights = SharedMemory.Allocate<float>(AttendBlock);
         var blockSlots = SharedMemory.Allocate<int>(AttendBlock);
-        int width = shape.Latent + shape.Rope;
+        int width = shape.Latent + shape.Rope, qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
         var slots = new Rows(cache, width);
         int lane = Group.IdxX, lanes = Group.DimX, pairs = shape.Tokens * shape.Heads;
         // Loop bounds are uniform within a group, so every thread reaches every barrier.
         for (int head = Grid.IdxX; head < pairs; head += Grid.DimX)
         {
-            int t = head / shape.Heads;
+            int t = head / shape.Heads, h = head % shape.Heads;
+            for (int c = lane; c < width; c += lanes)
+            {
+                float value;
+                if (c < shape.Latent)
+                {
+                    value = 0;
+                    for (int d = 0; d < shape.Nope; d++) value += q[t, h * qHead + d] * kvB.Get(0, h * kvHead + d, c);
+                }
+                else
+                {
+                    value = RopeKernels.Rotated(q, t, h * qHead + shape.Nope, c - shape.Latent, positions[t], rope, shape.Rope);
+                }
+                qAbs[head, c] = value;
+            }
+            Group.Barrier(); // every score reads the whole absorbed query
             int sequence = layout.TokenSequence[t], keys = layout.Positions[t] + 1;
             for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] = 0;
             float runningMax = float.NegativeInfinity, denominator = 0;
@@ -113,25 +108,13 @@ public static class MlaKernels
                 Group.Barrier(); // the next block overwrites scores, weights and slots
             }
             for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] /= denominator;
-        }
-    }
-
-    /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h]; a work item is one output element.</summary>
-    public static void ExpandValues<TWeights>(TWeights kvB, Rows latent, Rows o, MlaShape shape)
-        where TWeights : struct, IWeightMatrix
-    {
-        int outputs = shape.Heads * shape.Value;
-        int items = shape.Tokens * outputs;
-        int kvHead = shape.Nope + shape.Value;
-        int end = WorkRange.End(items);
-        for (int item = WorkRange.Start(items); item < end; item++)
-        {
-            int t = item / outputs, output = item % outputs;
-            int h = output / shape.Value, j = output % shape.Value;
-            int row = h * kvHead + shape.Nope + j;
-            float sum = 0;
-            for (int c = 0; c < shape.Latent; c++) sum += kvB.Get(0, row, c) * latent[t * shape.Heads + h, c];
-            o[t, output] = sum;
+            Group.Barrier(); // every value reads the whole latent
+            for (int j = lane; j < shape.Value; j += lanes)
+            {
+                float sum = 0;
+                for (int c = 0; c < shape.Latent; c++) sum += kvB.Get(0, h * kvHead + shape.Nope + j, c) * latentOut[head, c];
+                o[t, h * shape.Value + j] = sum;
+            }
         }
     }
 }

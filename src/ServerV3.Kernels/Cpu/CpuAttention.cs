@@ -8,35 +8,37 @@ using ServerV3.Kernels.Launch;
 namespace ServerV3.Kernels.Cpu;
 
 /// <summary>
-/// CPU SIMD body of <see cref="MlaKernels.Attend"/>. MLA's heads all read the same latent keys, so a work item is a
-/// token and a group of up to <see cref="GroupHeads"/> heads: each block of <see cref="BlockPositions"/> cached
+/// CPU SIMD attention of <see cref="CpuKernels.Attention{TWeights}"/>. MLA's heads all read the same latent keys, so a
+/// token's group of up to <see cref="GroupHeads"/> heads is attended together: each block of <see cref="BlockPositions"/> cached
 /// positions is loaded once for the whole group, its scores form one vector per head (so the exponentials are
 /// vectorised), and the online softmax rescales once per block instead of once per position. A head's arithmetic
 /// depends only on its own query and the cache, never on the batch or the partition of the work.
 /// </summary>
 internal static unsafe class CpuAttention
 {
-    private const int GroupHeads = 8;
     private const int BlockPositions = 16;
 
-    private static int Groups(MlaShape shape) => (shape.Heads + GroupHeads - 1) / GroupHeads;
+    /// <summary>Heads attended together share each key load.</summary>
+    public const int GroupHeads = 8;
 
-    /// <summary>Items thread, thread + threads, ...: causal prefill makes later tokens dearer, so interleave them.</summary>
+    /// <summary>Groups of <see cref="GroupHeads"/> heads (the last may be smaller).</summary>
+    public static int Groups(MlaShape shape) => (shape.Heads + GroupHeads - 1) / GroupHeads;
+
+    /// <summary>Tokens [first, first + tokens) attended by head group <paramref name="group"/>.</summary>
     [External("serverv3_attend_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int thread, int threads)
+    public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int group, int first, int tokens)
     {
-        int groups = Groups(shape), items = shape.Tokens * groups, width = shape.Latent + shape.Rope;
+        int width = shape.Latent + shape.Rope;
         float* slots = CpuPointers.Of(cache);
         float* scores = stackalloc float[GroupHeads * BlockPositions];
         float** blockKeys = stackalloc float*[BlockPositions];
         float* maxima = stackalloc float[GroupHeads];
         float* denominators = stackalloc float[GroupHeads];
         float* corrections = stackalloc float[GroupHeads];
-        for (int item = thread; item < items; item += threads)
+        int firstHead = group * GroupHeads, heads = Math.Min(GroupHeads, shape.Heads - firstHead);
+        for (int t = first; t < first + tokens; t++)
         {
-            int t = item / groups, firstHead = item % groups * GroupHeads;
-            int heads = Math.Min(GroupHeads, shape.Heads - firstHead);
             int sequence = layout.TokenSequence[t], last = layout.Positions[t];
             long firstRow = (long)t * shape.Heads + firstHead;
             for (int h = 0; h < heads; h++)

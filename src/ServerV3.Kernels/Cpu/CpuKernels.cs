@@ -80,54 +80,48 @@ public static class CpuKernels
     }
 
     /// <summary>
-    /// qAbs[t * heads + h] = [q_nope[t, h] · W_UK[h] | rope(q_pe[t, h])] (see <see cref="Attention.MlaKernels.AbsorbQuery"/>).
-    /// A work item is a head and a block of <see cref="AbsorbTokens"/> tokens, so the head's W_UK stays in cache while
-    /// the block's queries pass over it.
+    /// The whole MLA attention of a layer in one launch (see <see cref="Attention.MlaKernels.Attention"/>). A work item is
+    /// a group of <see cref="CpuAttention.GroupHeads"/> heads and a block of <see cref="AttentionTokens"/> tokens: absorb
+    /// the block's queries head by head (four tokens per W_UK load), attend them with the group's heads sharing each
+    /// key load, expand their latents head by head (a GEMM over the block). Items go to threads in turn, since causal
+    /// prefill makes later tokens dearer. Every output's arithmetic is that of its own token and head, whatever the
+    /// block or the batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AbsorbQuery<TWeights>(TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows qAbs, Attention.MlaShape shape)
+    public static void Attention<TWeights>(
+        TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, ArrayView<float> cache, Attention.PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, Attention.MlaShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int blocks = (shape.Tokens + AbsorbTokens - 1) / AbsorbTokens;
+        int groups = CpuAttention.Groups(shape), blocks = (shape.Tokens + AttentionTokens - 1) / AttentionTokens;
         int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
-        int end = WorkRange.End(shape.Heads * blocks);
-        for (int item = WorkRange.Start(shape.Heads * blocks); item < end; item++)
+        for (int item = WorkRange.Thread; item < groups * blocks; item += WorkRange.Threads)
         {
-            int h = item / blocks, first = item % blocks * AbsorbTokens, count = Math.Min(AbsorbTokens, shape.Tokens - first);
-            // Row i of these views is token first + i's query of head h and its absorbed query.
-            var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
-            var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
-            kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
-            for (int i = 0; i < count; i++)
-                for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = Rope.RopeKernels.Rotated(x, i, shape.Nope, r, positions[first + i], rope, shape.Rope);
+            int group = item % groups, first = item / groups * AttentionTokens, count = Math.Min(AttentionTokens, shape.Tokens - first);
+            int firstHead = group * CpuAttention.GroupHeads, lastHead = Math.Min(shape.Heads, firstHead + CpuAttention.GroupHeads);
+            for (int h = firstHead; h < lastHead; h++)
+            {
+                // Row i of these views is token first + i's query of head h and its absorbed query.
+                var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
+                var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
+                kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
+                for (int i = 0; i < count; i++)
+                    for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = Rope.RopeKernels.Rotated(x, i, shape.Nope, r, positions[first + i], rope, shape.Rope);
+            }
+            CpuAttention.Attend(qAbs, cache, layout, latent, shape, group, first, count);
+            for (int h = firstHead; h < lastHead; h++)
+            {
+                // Row i of x is token first + i's latent of head h; output column h * v + j is weight row row + j.
+                int row = h * kvHead + shape.Nope;
+                var x = new Rows(latent.Data, latent.Stride * shape.Heads, latent.Offset + (first * shape.Heads + h) * latent.Stride);
+                var y = new Rows(o.Data, o.Stride, o.Offset + first * o.Stride + h * shape.Value - row);
+                kvB.MultiplyOnCpu(0, row, row + shape.Value, x, default, 0, count, y, 0);
+            }
         }
     }
 
-    private const int AbsorbTokens = 64;
-
-    /// <summary>o[t, h * v + j] = W_UV[h][j] · latent[t * heads + h], one weight-row range per head.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ExpandValues<TWeights>(TWeights kvB, Rows latent, Rows o, Attention.MlaShape shape)
-        where TWeights : struct, IWeightMatrix
-    {
-        int items = shape.Heads * shape.Value, kvHead = shape.Nope + shape.Value;
-        int start = WorkRange.Start(items), end = WorkRange.End(items);
-        for (int h = start / shape.Value; h * shape.Value < end; h++)
-        {
-            int first = Math.Max(start, h * shape.Value) - h * shape.Value, last = Math.Min(end, (h + 1) * shape.Value) - h * shape.Value;
-            int row = h * kvHead + shape.Nope;
-            // Token t's latent for head h is row t of a view with stride heads * latent; output column h*v + j is weight row row + j.
-            var x = new Rows(latent.Data, latent.Stride * shape.Heads, latent.Offset + h * latent.Stride);
-            var y = new Rows(o.Data, o.Stride, o.Offset + h * shape.Value - row);
-            kvB.MultiplyOnCpu(0, row + first, row + last, x, default, 0, shape.Tokens, y, 0);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Attend(Rows qAbs, ArrayView<float> cache, Attention.PagedLayout layout, Rows latentOut, Attention.MlaShape shape)
-    {
-        CpuAttention.Attend(qAbs, cache, layout, latentOut, shape, WorkRange.Thread, WorkRange.Threads);
-    }
+    /// <summary>Tokens of one work item of <see cref="Attention{TWeights}"/>: their W_UK and W_UV stay in cache across them.</summary>
+    private const int AttentionTokens = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Rows Shift(Rows rows, int by) => new(rows.Data, rows.Stride, rows.Offset + by * rows.Stride);

@@ -22,9 +22,9 @@ internal abstract class FormatKernels
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
 
-    public abstract void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape);
-
-    public abstract void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape);
+    public abstract void Attention(
+        KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, MlaShape shape);
 
     public abstract void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape);
 
@@ -48,12 +48,9 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
         cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, Rows, LinearShape>(CpuKernels.GateUp) : null;
-    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape> absorbQuery = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape>(CpuKernels.AbsorbQuery)
-        : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, Rows, MlaShape>(MlaKernels.AbsorbQuery);
-    private readonly Action<KernelConfig, TWeights, Rows, Rows, MlaShape> expandValues = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(CpuKernels.ExpandValues)
-        : accelerator.LoadStreamKernel<TWeights, Rows, Rows, MlaShape>(MlaKernels.ExpandValues);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape> attention = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(CpuKernels.Attention)
+        : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>? expertGateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertGateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape>? expertGateUpCpu =
@@ -79,11 +76,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         else gateUp!(config, view(gate), view(up), x, act, shape);
     }
 
-    public override void AbsorbQuery(KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape) =>
-        absorbQuery(config, view(kvB), q, positions, rope, qAbs, shape);
-
-    public override void ExpandValues(KernelConfig config, WeightBuffer kvB, Rows latent, Rows o, MlaShape shape) =>
-        expandValues(config, view(kvB), latent, o, shape);
+    public override void Attention(
+        KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, MlaShape shape) =>
+        attention(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
 
     public override void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
     {

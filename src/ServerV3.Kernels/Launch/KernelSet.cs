@@ -28,7 +28,6 @@ public sealed class KernelSet : IDisposable
     private readonly FormatKernels[] formats;
     private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape> writeLatent;
-    private readonly Action<KernelConfig, Rows, ArrayView<float>, PagedLayout, Rows, MlaShape> attend;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, Rows, RouteOutput, RouterShape> route;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
@@ -55,9 +54,6 @@ public sealed class KernelSet : IDisposable
             ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
             : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
         writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
-        attend = cpuBodies
-            ? accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(CpuKernels.Attend)
-            : accelerator.LoadStreamKernel<Rows, ArrayView<float>, PagedLayout, Rows, MlaShape>(MlaKernels.Attend);
         route = accelerator.LoadStreamKernel<Rows, ArrayView<float>, Rows, RouteOutput, RouterShape>(MoeKernels.Route);
         combine = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(CpuRowKernels.Combine)
@@ -106,19 +102,22 @@ public sealed class KernelSet : IDisposable
         SameFormat(gate, up).GateUp(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), gate, up, x, act, scratch, shape);
     }
 
-    /// <summary>qAbs = [q_nope · W_UK | rope(q_pe)] per (token, head); the query's rotary embedding runs here, at each token's position.</summary>
-    public void AbsorbQuery(WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, Rows qAbs, MlaShape shape)
+    /// <summary>
+    /// The layer's MLA attention in one launch: absorbed queries (with the query's RoPE at each token's position) into
+    /// <paramref name="qAbs"/>, causal attention over the paged latent cache into <paramref name="latent"/> (both
+    /// [tokens * heads, ...] scratch), and the value expansion into o [tokens, heads * v].
+    /// </summary>
+    /// <param name="attendedPositions">Cache positions read, summed over the tokens (host-known, for the profile).</param>
+    public void Attention(WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, MlaShape shape, long attendedPositions)
     {
-        using var timer = Measure("absorbQuery", Matmul(shape.Tokens * shape.Heads, shape.Nope, shape.Latent),
-            HeadBlockBytes(kvB, shape.Heads * shape.Nope) + Activations(shape.Tokens * shape.Heads, shape.Nope + shape.Rope + shape.Latent + shape.Rope));
-        Formats(kvB).AbsorbQuery(Config(shape.Tokens * shape.Heads * (shape.Latent + shape.Rope)), kvB, q, positions, rope, qAbs, shape);
-    }
-
-    public void ExpandValues(WeightBuffer kvB, Rows latent, Rows o, MlaShape shape)
-    {
-        using var timer = Measure("expandValues", Matmul(shape.Tokens * shape.Heads, shape.Latent, shape.Value),
-            HeadBlockBytes(kvB, shape.Heads * shape.Value) + Activations(shape.Tokens * shape.Heads, shape.Latent + shape.Value));
-        Formats(kvB).ExpandValues(Config(shape.Tokens * shape.Heads * shape.Value), kvB, latent, o, shape);
+        long pairs = (long)shape.Tokens * shape.Heads;
+        // Absorb and expand per (token, head), then scores over latent + rope and the weighted sum over the latent per attended position.
+        double flops = Matmul(pairs, shape.Nope, shape.Latent) + Matmul(pairs, shape.Latent, shape.Value)
+            + 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope);
+        using var timer = Measure("attention", flops,
+            kvB.MatrixBytes + Activations(attendedPositions, shape.Latent + shape.Rope) + Activations(pairs, shape.Nope + shape.Rope + shape.Value));
+        Formats(kvB).Attention(GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout, qAbs, latent, o, shape);
     }
 
     /// <param name="work">Host-known size of this launch, for the profile.</param>
@@ -152,15 +151,6 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("writeLatent");
         writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
-    }
-
-    /// <param name="attendedPositions">Cache positions read, summed over the tokens (host-known, for the profile).</param>
-    public void Attend(Rows qAbs, ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, long attendedPositions)
-    {
-        // Scores over latent + rope, then the weighted sum over the latent, for every attended position.
-        using var timer = Measure("attend", 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope),
-            Activations(attendedPositions, shape.Latent + shape.Rope));
-        attend(GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock), qAbs, cache, layout, latentOut, shape);
     }
 
     public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
@@ -208,8 +198,6 @@ public sealed class KernelSet : IDisposable
     private static double Matmul(long rows, int inner, int outputs) => 2.0 * rows * inner * outputs;
 
     private static double Activations(long rows, int floatsPerRow) => 4.0 * rows * floatsPerRow;
-
-    private static double HeadBlockBytes(WeightBuffer kvB, int rows) => (double)kvB.MatrixBytes * rows / kvB.Rows;
 
     private readonly struct LaunchTimer(KernelSet set, string kernel, long start, double flops, double bytes) : IDisposable
     {
