@@ -134,27 +134,34 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
+    /// <param name="secondRows">Rows of a second projection of the same normalised rows in the same launch (0: none);
+    /// 37 with 70: the CPU workers' row ranges straddle the two projections.</param>
     [Theory]
-    [InlineData(WeightFormat.F32, true)]
-    [InlineData(WeightFormat.Bf16, true)]
-    [InlineData(WeightFormat.Bf16, false)]
-    [InlineData(WeightFormat.Fp8Block, false)]
-    public void NormLinearProjectsTheNormalisedRows(WeightFormat format, bool writeNormed)
+    [InlineData(WeightFormat.F32, true, 0)]
+    [InlineData(WeightFormat.Bf16, true, 37)]
+    [InlineData(WeightFormat.Bf16, false, 0)]
+    [InlineData(WeightFormat.Fp8Block, false, 37)]
+    public void NormLinearProjectsTheNormalisedRows(WeightFormat format, bool writeNormed, int secondRows)
     {
         var random = new Random(7);
         const int rows = 70, cols = 160, tokens = 6;
         var (weights, values) = device.RandomWeights(random, format, 1, rows, cols);
+        var (second, secondValues) = device.RandomWeights(random, format, 1, Math.Max(secondRows, 1), cols);
         var x = KernelTestDevice.RandomValues(random, tokens * cols, 3);
         var norm = KernelTestDevice.RandomValues(random, cols);
         var output = device.Poisoned(tokens * rows);
+        var secondOutput = device.Poisoned(tokens * Math.Max(secondRows, 1));
         var normed = device.Poisoned(tokens * cols);
 
         Kernels.NormLinear(new Rows(device.Upload(x), cols), device.Upload(norm), 1e-6f, writeNormed ? new Rows(normed, cols) : null,
-            weights, new Rows(output, rows), tokens);
+            weights, new Rows(output, rows), tokens, secondRows > 0 ? second : null, new Rows(secondOutput, secondRows));
 
         var expectedNormed = Enumerable.Range(0, tokens).SelectMany(t => Reference.RmsNorm(x.AsSpan(t * cols, cols), norm, 1e-6f)).ToArray();
-        var expected = Reference.MatMul(values, rows, cols, expectedNormed, tokens);
-        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), Reference.MatMul(values, rows, cols, expectedNormed, tokens)) < Tolerance);
+        if (secondRows > 0)
+            Assert.True(RelativeError.L2(KernelTestDevice.Download(secondOutput), Reference.MatMul(secondValues, secondRows, cols, expectedNormed, tokens)) < Tolerance);
+        else
+            Assert.All(KernelTestDevice.Download(secondOutput), v => Assert.True(float.IsNaN(v)));
         if (writeNormed) Assert.True(RelativeError.L2(KernelTestDevice.Download(normed), expectedNormed) < Tolerance);
         else Assert.All(KernelTestDevice.Download(normed), v => Assert.True(float.IsNaN(v)));
     }

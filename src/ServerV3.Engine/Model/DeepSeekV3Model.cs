@@ -183,19 +183,18 @@ public sealed class DeepSeekV3Model : IDisposable
         var c = Config;
         int h = c.HiddenSize, heads = c.NumAttentionHeads;
         var query = new Rows(ws.Query.View, heads * c.QkHeadDim);
+        // The query's first projection and kv_a both read rmsnorm(hidden): one launch computes both.
+        var kva = new Rows(ws.KvLowRank.View, c.LatentCacheWidth);
         if (a.QA is { } qa)
         {
-            int rank = c.QLoraRank!.Value;
-            var low = new Rows(ws.QLowRank.View, rank);
-            kernels.NormLinear(Hidden, inputNorm.View, eps, Normed, qa, low, n);
+            var low = new Rows(ws.QLowRank.View, c.QLoraRank!.Value);
+            kernels.NormLinear(Hidden, inputNorm.View, eps, null, qa, low, n, a.KvA, kva);
             kernels.NormLinear(low, a.QANorm!.View, eps, null, a.QB!, query, n);
         }
         else
         {
-            kernels.NormLinear(Hidden, inputNorm.View, eps, Normed, a.QProj!, query, n);
+            kernels.NormLinear(Hidden, inputNorm.View, eps, null, a.QProj!, query, n, a.KvA, kva);
         }
-        var kva = new Rows(ws.KvLowRank.View, c.LatentCacheWidth);
-        kernels.Linear(a.KvA, 0, Normed, kva, new LinearShape(n, h, c.LatentCacheWidth, 0));
         var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
         var cache = Cache.Layer(cacheLayer);
         kernels.WriteLatent(kva, a.KvANorm.View, cache, Layout, Rope, shape);

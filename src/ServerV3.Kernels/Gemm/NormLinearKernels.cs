@@ -5,21 +5,22 @@ using ServerV3.Kernels.Weights;
 namespace ServerV3.Kernels.Gemm;
 
 /// <summary>
-/// y[t, r] = W[r, :] · rmsnorm(x[t]) in one launch, and optionally normed[t] = rmsnorm(x[t]) for the layer's other
-/// readers: RMSNorm fused into the projection that follows it. A group owns one output element as in
+/// y[t, r] = W[r, :] · rmsnorm(x[t]) and, for a second projection of the same normalised rows (MLA's q_a and kv_a),
+/// y2[t, r] = W2[r, :] · rmsnorm(x[t]), in one launch; optionally also normed[t] = rmsnorm(x[t]) for the layer's
+/// other readers: RMSNorm fused into the projections that follow it. A group owns one output element as in
 /// <see cref="LinearKernels.Linear"/> and first takes its token's sum of squares itself, so no group waits for
 /// another; normed must not overlap x.
 /// </summary>
 public static class NormLinearKernels
 {
-    public static void NormLinear<TWeights>(TWeights weights, Rows x, ArrayView<float> normWeight, Rows normed, Rows y, NormLinearShape shape)
+    public static void NormLinear<TWeights>(TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows y, Rows y2, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
-        int items = shape.Tokens * shape.OutFeatures;
+        int outputs = shape.OutFeatures + shape.SecondOutFeatures, items = shape.Tokens * outputs;
         for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
-            int t = item / shape.OutFeatures, row = item % shape.OutFeatures;
+            int t = item / outputs, row = item % outputs;
             float squares = 0;
             for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX)
             {
@@ -27,15 +28,23 @@ public static class NormLinearKernels
                 squares += v * v;
             }
             float inverseRms = 1f / MathF.Sqrt(GroupSum.Of(squares, partials) / shape.InFeatures + shape.Eps);
+            bool first = row < shape.OutFeatures;
+            int weightRow = first ? row : row - shape.OutFeatures;
             float sum = 0;
-            for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX) sum += weights.Get(0, row, c) * (x[t, c] * inverseRms * normWeight[c]);
+            for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX)
+                sum += (first ? weights.Get(0, weightRow, c) : second.Get(0, weightRow, c)) * (x[t, c] * inverseRms * normWeight[c]);
             sum = GroupSum.Of(sum, partials);
-            if (Group.IdxX == 0) y[t, row] = sum;
+            if (Group.IdxX == 0)
+            {
+                if (first) y[t, weightRow] = sum;
+                else y2[t, weightRow] = sum;
+            }
             if (shape.WriteNormed != 0 && row == 0)
                 for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX) normed[t, c] = x[t, c] * inverseRms * normWeight[c];
         }
     }
 }
 
+/// <param name="SecondOutFeatures">Rows of the second projection (0: none).</param>
 /// <param name="WriteNormed">1: also write rmsnorm(x) to the normed rows.</param>
-public readonly record struct NormLinearShape(int Tokens, int InFeatures, int OutFeatures, float Eps, int WriteNormed);
+public readonly record struct NormLinearShape(int Tokens, int InFeatures, int OutFeatures, int SecondOutFeatures, float Eps, int WriteNormed);

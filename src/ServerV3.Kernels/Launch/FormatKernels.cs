@@ -17,7 +17,8 @@ internal abstract class FormatKernels
     public abstract void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape);
 
     /// <param name="scratch">The CPU body's normalised rows, [workers * tokens, in].</param>
-    public abstract void NormLinear(KernelConfig config, WeightBuffer w, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, NormLinearShape shape);
+    public abstract void NormLinear(
+        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, NormLinearShape shape);
 
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
@@ -40,10 +41,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(CpuKernels.Linear)
         : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
-    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, NormLinearShape>? normLinear =
-        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, NormLinearShape>(NormLinearKernels.NormLinear);
-    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>? normLinearCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(CpuKernels.NormLinear) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>? normLinear =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(NormLinearKernels.NormLinear);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, NormLinearShape>? normLinearCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, NormLinearShape>(CpuKernels.NormLinear) : null;
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape>? gateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
@@ -64,10 +65,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
         linear(config, view(w), matrix, x, y, shape);
 
-    public override void NormLinear(KernelConfig config, WeightBuffer w, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, NormLinearShape shape)
+    public override void NormLinear(
+        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, NormLinearShape shape)
     {
-        if (normLinearCpu is not null) normLinearCpu(config, view(w), x, normWeight, normed, scratch, y, shape);
-        else normLinear!(config, view(w), x, normWeight, normed, y, shape);
+        if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, normed, scratch, y, y2, shape);
+        else normLinear!(config, view(w), view(second), x, normWeight, normed, y, y2, shape);
     }
 
     public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)

@@ -82,17 +82,23 @@ public sealed class KernelSet : IDisposable
     }
 
     /// <summary>
-    /// y = W · rmsnorm(x) in one launch (RMSNorm fused into the projection); with <paramref name="normed"/> also
-    /// rmsnorm(x) there for the layer's other readers (it must not overlap x).
+    /// y = W · rmsnorm(x) in one launch (RMSNorm fused into the projection); with <paramref name="second"/> also
+    /// y2 = W2 · rmsnorm(x) in the same launch; with <paramref name="normed"/> also rmsnorm(x) there for the layer's
+    /// other readers (it must not overlap x).
     /// </summary>
-    public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, Rows? normed, WeightBuffer w, Rows y, int tokens)
+    public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, Rows? normed, WeightBuffer w, Rows y, int tokens,
+        WeightBuffer? second = null, Rows y2 = default)
     {
-        int inFeatures = w.Cols, outFeatures = w.Rows;
-        using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures),
-            w.MatrixBytes + Activations(tokens, inFeatures * (normed is null ? 1 : 2) + outFeatures));
-        var shape = new NormLinearShape(tokens, inFeatures, outFeatures, eps, normed is null ? 0 : 1);
+        int inFeatures = w.Cols, outFeatures = w.Rows, secondOut = second?.Rows ?? 0;
+        if (second is not null && second.Cols != inFeatures)
+            throw new ArgumentException($"the second projection takes {second.Cols} features, the first {inFeatures}", nameof(second));
+        using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures + secondOut),
+            w.MatrixBytes + (second?.MatrixBytes ?? 0) + Activations(tokens, inFeatures * (normed is null ? 1 : 2) + outFeatures + secondOut));
+        var shape = new NormLinearShape(tokens, inFeatures, outFeatures, secondOut, eps, normed is null ? 0 : 1);
         var scratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
-        Formats(w).NormLinear(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), w, x, normWeight, normed ?? scratch, scratch, y, shape);
+        var formats = second is null ? Formats(w) : SameFormat(w, second);
+        formats.NormLinear(GroupConfig(tokens * (outFeatures + secondOut), LinearKernels.DotGroup), w, second ?? w, x, normWeight,
+            normed ?? scratch, scratch, y, second is null ? y : y2, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
