@@ -5,7 +5,7 @@ using ServerV3.Kernels.Numerics;
 
 namespace ServerV3.Kernels.Tests;
 
-/// <summary>noaux_tc routing and the grouped expert GEMMs with their combine.</summary>
+/// <summary>The gate (RMSNorm, router, noaux_tc routing) and the grouped expert GEMMs with their combine.</summary>
 public abstract class MoeKernelTests(KernelTestDevice device)
 {
     protected abstract KernelSet Kernels { get; }
@@ -34,19 +34,26 @@ public abstract class MoeKernelTests(KernelTestDevice device)
     [InlineData(16, 4, 2, 4, true)]
     [InlineData(8, 2, 1, 2, true)]
     [InlineData(12, 1, 1, 3, false)]
-    public void RouteChoosesBiasedGroupsAndExpertsAndWeighsByUnbiasedScores(int experts, int groups, int topGroups, int topK, bool normalize)
+    public void GateNormalisesScoresAndChoosesBiasedGroupsAndExpertsWeighedByUnbiasedScores(int experts, int groups, int topGroups, int topK, bool normalize)
     {
         var random = new Random(20 + experts);
-        const int tokens = 9;
+        const int tokens = 9, hidden = 48;
         const float scaling = 2.5f;
-        var logits = KernelTestDevice.RandomValues(random, tokens * experts, 3);
+        var (router, routerValues) = device.RandomWeights(random, WeightFormat.Bf16, 1, experts, hidden);
+        var x = KernelTestDevice.RandomValues(random, tokens * hidden, 3);
+        var norm = KernelTestDevice.RandomValues(random, hidden);
         var bias = KernelTestDevice.RandomValues(random, experts, 0.5f);
+        var normed = device.Poisoned(tokens * hidden);
         var chosen = device.Upload(new int[tokens * topK]);
         var weights = device.Poisoned(tokens * topK);
 
-        Kernels.Route(new Rows(device.Upload(logits), experts), device.Upload(bias), new Rows(device.Poisoned(tokens * (experts + groups)), experts + groups),
+        Kernels.Gate(new Rows(device.Upload(x), hidden), device.Upload(norm), 1e-6f, new Rows(normed, hidden), router,
+            new Rows(device.Poisoned(tokens * experts), experts), device.Upload(bias), new Rows(device.Poisoned(tokens * (experts + groups)), experts + groups),
             new RouteOutput(chosen, weights), new RouterShape(tokens, experts, groups, topGroups, topK, normalize ? 1 : 0, scaling));
 
+        var expectedNormed = Enumerable.Range(0, tokens).SelectMany(t => Reference.RmsNorm(x.AsSpan(t * hidden, hidden), norm, 1e-6f)).ToArray();
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(normed), expectedNormed) < 1e-6);
+        var logits = Reference.MatMul(routerValues, experts, hidden, expectedNormed, tokens);
         var actualExperts = KernelTestDevice.Download(chosen);
         var actualWeights = KernelTestDevice.Download(weights);
         int perGroup = experts / groups;
@@ -60,7 +67,7 @@ public abstract class MoeKernelTests(KernelTestDevice device)
             Assert.Equal(expected, actualExperts.AsSpan(t * topK, topK).ToArray());
             double sum = expected.Sum(e => (double)scores[e]);
             var expectedWeights = expected.Select(e => (float)(scores[e] * scaling / (normalize ? sum : 1))).ToArray();
-            Assert.True(RelativeError.L2(actualWeights.AsSpan(t * topK, topK), expectedWeights) < 1e-6);
+            Assert.True(RelativeError.L2(actualWeights.AsSpan(t * topK, topK), expectedWeights) < 1e-5);
         }
     }
 

@@ -126,7 +126,7 @@ public sealed class ExpertParallelMoe : IDisposable
     }
 
     /// <summary>
-    /// normed = rmsnorm(hidden) with <paramref name="norm"/> (fused into the router's launch), then hidden +=
+    /// normed = rmsnorm(hidden) with <paramref name="norm"/> (in the gate's launch, with the router and the routing), then hidden +=
     /// Σ_k weight · expert_k(normed) for <paramref name="tokens"/> rows, with <paramref name="sharedExperts"/> (which
     /// adds the shared experts of normed to hidden on the primary) run while the other ranks compute. Returns the
     /// chosen experts ([tokens, top-k]; valid until the next call).
@@ -138,9 +138,8 @@ public sealed class ExpertParallelMoe : IDisposable
         bool timed = Timings is not null;
         long start = Stopwatch.GetTimestamp();
         var logits = new Rows(routerLogits.View, experts);
-        kernels.NormLinear(hidden, norm, (float)c.RmsNormEps, normed, moe.Router, logits, tokens);
-        kernels.Route(logits, moe.CorrectionBias.View, new Rows(routerScratch.View, experts + c.NGroup),
-            new RouteOutput(chosenExperts.View, ChosenWeights.View),
+        kernels.Gate(hidden, norm, (float)c.RmsNormEps, normed, moe.Router, logits, moe.CorrectionBias.View,
+            new Rows(routerScratch.View, experts + c.NGroup), new RouteOutput(chosenExperts.View, ChosenWeights.View),
             new RouterShape(tokens, experts, c.NGroup, c.TopkGroup, k, c.NormTopkProb ? 1 : 0, (float)c.RoutedScalingFactor));
         HostCopy.ToHost(chosenExperts.View, hostChosen.AsSpan(0, choices));
         long gated = Stopwatch.GetTimestamp();

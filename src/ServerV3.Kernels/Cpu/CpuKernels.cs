@@ -44,6 +44,22 @@ public static class CpuKernels
             second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
     }
 
+    /// <summary>
+    /// The MoE gate (see <see cref="MoeKernels.Gate"/>) over each worker's slice of the tokens: their normalised rows
+    /// (RMSNorm's arithmetic), every expert's logit for them, their routing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Gate<TWeights>(
+        TWeights router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, GateShape shape)
+        where TWeights : struct, IWeightMatrix
+    {
+        int start = WorkRange.Start(shape.Router.Tokens), end = WorkRange.End(shape.Router.Tokens);
+        if (start == end) return;
+        CpuRowKernels.RmsNormRows(x, normed, normWeight, start, end, shape.Hidden, shape.Eps);
+        router.MultiplyOnCpu(0, 0, shape.Router.Experts, Shift(normed, start), default, 0, end - start, Shift(logits, start), 0);
+        for (int t = start; t < end; t++) MoeKernels.RouteToken(logits, bias, scratch, output, shape.Router, t);
+    }
+
     /// <summary>act = silu(gate · x) * (up · x); the up projection goes through <paramref name="scratch"/> (same shape as act).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)

@@ -20,6 +20,10 @@ internal abstract class FormatKernels
     public abstract void NormLinear(
         KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, NormLinearShape shape);
 
+    public abstract void Gate(
+        KernelConfig config, WeightBuffer router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch,
+        RouteOutput output, GateShape shape);
+
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
 
@@ -45,6 +49,9 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(NormLinearKernels.NormLinear);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, NormLinearShape>? normLinearCpu =
         cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, NormLinearShape>(CpuKernels.NormLinear) : null;
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape> gate = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(CpuKernels.Gate)
+        : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(MoeKernels.Gate);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape>? gateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
@@ -71,6 +78,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, normed, scratch, y, y2, shape);
         else normLinear!(config, view(w), view(second), x, normWeight, normed, y, y2, shape);
     }
+
+    public override void Gate(
+        KernelConfig config, WeightBuffer router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch,
+        RouteOutput output, GateShape shape) =>
+        gate(config, view(router), x, normWeight, normed, logits, bias, scratch, output, shape);
 
     public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
     {

@@ -28,7 +28,6 @@ public sealed class KernelSet : IDisposable
     private readonly FormatKernels[] formats;
     private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
     private readonly Action<KernelConfig, Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape> writeLatent;
-    private readonly Action<KernelConfig, Rows, ArrayView<float>, Rows, RouteOutput, RouterShape> route;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
@@ -54,7 +53,6 @@ public sealed class KernelSet : IDisposable
             ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
             : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
         writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
-        route = accelerator.LoadStreamKernel<Rows, ArrayView<float>, Rows, RouteOutput, RouterShape>(MoeKernels.Route);
         combine = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(CpuRowKernels.Combine)
             : accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
@@ -159,10 +157,17 @@ public sealed class KernelSet : IDisposable
         writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
     }
 
-    public void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
+    /// <summary>
+    /// The MoE gate in one launch: normed = rmsnorm(x) (for the experts), the router's logits over it, and each token's
+    /// experts and weights (noaux_tc routing). <paramref name="scratch"/> holds [tokens, experts + groups] floats.
+    /// </summary>
+    public void Gate(Rows x, ArrayView<float> normWeight, float eps, Rows normed, WeightBuffer router, Rows logits, ArrayView<float> bias,
+        Rows scratch, RouteOutput output, RouterShape shape)
     {
-        using var timer = Measure("route");
-        route(Config(shape.Tokens), logits, bias, scratch, output, shape);
+        using var timer = Measure("gate", Matmul(shape.Tokens, router.Cols, shape.Experts),
+            router.MatrixBytes + Activations(shape.Tokens, 2 * router.Cols + shape.Experts));
+        Formats(router).Gate(GroupConfig(shape.Tokens, LinearKernels.DotGroup), router, x, normWeight, normed, logits, bias, scratch, output,
+            new GateShape(shape, router.Cols, eps));
     }
 
     public void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)

@@ -15,52 +15,79 @@ namespace ServerV3.Kernels.Moe;
 public static class MoeKernels
 {
     /// <summary>
-    /// Chooses each token's experts from its gate logits. scratch holds [tokens, experts + groups] floats.
-    /// Chosen experts come out in descending biased score.
+    /// The MoE gate in one launch: normed[t] = rmsnorm(x[t]), the router's logits[t] = W_router · normed[t], and the
+    /// token's experts chosen from them (<see cref="RouteToken"/>). A group per token: its threads normalise the row
+    /// and share each expert's dot product (<see cref="LinearKernels.GroupDot"/>), then its first thread routes.
     /// </summary>
-    public static void Route(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape)
+    public static void Gate<TWeights>(
+        TWeights router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, GateShape shape)
+        where TWeights : struct, IWeightMatrix
     {
-        int end = WorkRange.End(shape.Tokens);
-        int perGroup = shape.Experts / shape.Groups;
-        for (int t = WorkRange.Start(shape.Tokens); t < end; t++)
+        var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
+        for (int t = Grid.IdxX; t < shape.Router.Tokens; t += Grid.DimX)
         {
-            for (int e = 0; e < shape.Experts; e++) scratch[t, e] = Sigmoid(logits[t, e]) + bias[e];
-            // Group score: the sum of the two largest biased scores in the group.
-            for (int g = 0; g < shape.Groups; g++)
+            float squares = 0;
+            for (int c = Group.IdxX; c < shape.Hidden; c += Group.DimX)
             {
-                float first = float.NegativeInfinity, second = float.NegativeInfinity;
-                for (int e = g * perGroup; e < (g + 1) * perGroup; e++)
-                {
-                    float v = scratch[t, e];
-                    if (v > first) { second = first; first = v; }
-                    else if (v > second) second = v;
-                }
-                scratch[t, shape.Experts + g] = perGroup > 1 ? first + second : first;
+                float v = x[t, c];
+                squares += v * v;
             }
-            // Keep the best groups (marked +inf), mask every expert of the others.
-            for (int k = 0; k < shape.TopKGroups; k++)
+            float inverseRms = 1f / MathF.Sqrt(GroupSum.Of(squares, partials) / shape.Hidden + shape.Eps);
+            for (int c = Group.IdxX; c < shape.Hidden; c += Group.DimX) normed[t, c] = x[t, c] * inverseRms * normWeight[c];
+            Group.Barrier(); // every dot product reads the whole normalised row
+            for (int e = 0; e < shape.Router.Experts; e++)
             {
-                int best = ArgMax(scratch, t, shape.Experts, shape.Experts + shape.Groups, float.PositiveInfinity);
-                scratch[t, best] = float.PositiveInfinity;
+                float logit = LinearKernels.GroupDot(router, 0, e, normed, t, shape.Hidden, partials);
+                if (Group.IdxX == 0) logits[t, e] = logit;
             }
-            for (int g = 0; g < shape.Groups; g++)
-            {
-                if (scratch[t, shape.Experts + g] == float.PositiveInfinity) continue;
-                for (int e = g * perGroup; e < (g + 1) * perGroup; e++) scratch[t, e] = float.NegativeInfinity;
-            }
-            float weightSum = 0;
-            for (int k = 0; k < shape.TopK; k++)
-            {
-                int expert = ArgMax(scratch, t, 0, shape.Experts, float.NegativeInfinity);
-                scratch[t, expert] = float.NegativeInfinity;
-                float weight = Sigmoid(logits[t, expert]);
-                output.Experts[(long)t * shape.TopK + k] = expert;
-                output.Weights[(long)t * shape.TopK + k] = weight;
-                weightSum += weight;
-            }
-            float scale = shape.NormalizeTopK != 0 ? shape.ScalingFactor / weightSum : shape.ScalingFactor;
-            for (int k = 0; k < shape.TopK; k++) output.Weights[(long)t * shape.TopK + k] *= scale;
+            if (Group.IdxX == 0) RouteToken(logits, bias, scratch, output, shape.Router, t);
+            Group.Barrier(); // the next token's dot products reuse the partials
         }
+    }
+
+    /// <summary>
+    /// Chooses token t's experts from its gate logits; scratch holds [tokens, experts + groups] floats. Chosen experts
+    /// come out in descending biased score.
+    /// </summary>
+    public static void RouteToken(Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, RouterShape shape, int t)
+    {
+        int perGroup = shape.Experts / shape.Groups;
+        for (int e = 0; e < shape.Experts; e++) scratch[t, e] = Sigmoid(logits[t, e]) + bias[e];
+        // Group score: the sum of the two largest biased scores in the group.
+        for (int g = 0; g < shape.Groups; g++)
+        {
+            float first = float.NegativeInfinity, second = float.NegativeInfinity;
+            for (int e = g * perGroup; e < (g + 1) * perGroup; e++)
+            {
+                float v = scratch[t, e];
+                if (v > first) { second = first; first = v; }
+                else if (v > second) second = v;
+            }
+            scratch[t, shape.Experts + g] = perGroup > 1 ? first + second : first;
+        }
+        // Keep the best groups (marked +inf), mask every expert of the others.
+        for (int k = 0; k < shape.TopKGroups; k++)
+        {
+            int best = ArgMax(scratch, t, shape.Experts, shape.Experts + shape.Groups, float.PositiveInfinity);
+            scratch[t, best] = float.PositiveInfinity;
+        }
+        for (int g = 0; g < shape.Groups; g++)
+        {
+            if (scratch[t, shape.Experts + g] == float.PositiveInfinity) continue;
+            for (int e = g * perGroup; e < (g + 1) * perGroup; e++) scratch[t, e] = float.NegativeInfinity;
+        }
+        float weightSum = 0;
+        for (int k = 0; k < shape.TopK; k++)
+        {
+            int expert = ArgMax(scratch, t, 0, shape.Experts, float.NegativeInfinity);
+            scratch[t, expert] = float.NegativeInfinity;
+            float weight = Sigmoid(logits[t, expert]);
+            output.Experts[(long)t * shape.TopK + k] = expert;
+            output.Weights[(long)t * shape.TopK + k] = weight;
+            weightSum += weight;
+        }
+        float scale = shape.NormalizeTopK != 0 ? shape.ScalingFactor / weightSum : shape.ScalingFactor;
+        for (int k = 0; k < shape.TopK; k++) output.Weights[(long)t * shape.TopK + k] *= scale;
     }
 
     /// <summary>The index in [begin, end) of the first maximum, ignoring entries equal to <paramref name="skip"/>.</summary>
@@ -160,6 +187,9 @@ public readonly struct ExpertAssignments(ArrayView<int> offsets, ArrayView<int> 
 
 public readonly record struct RouterShape(
     int Tokens, int Experts, int Groups, int TopKGroups, int TopK, int NormalizeTopK, float ScalingFactor);
+
+/// <summary>The router's shape and the RMSNorm before it (over Hidden features).</summary>
+public readonly record struct GateShape(RouterShape Router, int Hidden, float Eps);
 
 public readonly record struct ExpertShape(int Experts, int Hidden, int Intermediate);
 
