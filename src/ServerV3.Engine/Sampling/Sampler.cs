@@ -51,13 +51,15 @@ public static class Sampler
     }
 
     /// <summary>
-    /// A token drawn from processed logits: exactly <c>DrawFrom(Truncate(logits, p), random)</c>, but without top-k,
-    /// top-p or min-p (the OpenAI default) it walks the vocabulary in id order over one pooled buffer instead of
-    /// materialising the distribution (three vocabulary-sized arrays per token).
+    /// A token drawn from processed logits: exactly <c>DrawFrom(Truncate(logits, p), random)</c>, but over pooled
+    /// buffers instead of materialising the distribution: without top-k, top-p or min-p (the OpenAI default) it walks
+    /// the vocabulary in id order; with top-p or min-p it orders and truncates in place (<see cref="DrawTruncated"/>).
+    /// Top-k keeps k candidates, so its arrays are small.
     /// </summary>
     public static int Draw(ReadOnlySpan<float> logits, SamplingParams p, Random random)
     {
-        if ((p.TopK > 0 && p.TopK < logits.Length) || p.TopP < 1 || p.MinP > 0) return DrawFrom(Truncate(logits, p), random);
+        if (p.TopK > 0 && p.TopK < logits.Length) return DrawFrom(Truncate(logits, p), random);
+        if (p.TopP < 1 || p.MinP > 0) return DrawTruncated(logits, p, random);
         double max = double.NegativeInfinity;
         foreach (float v in logits) max = Math.Max(max, v);
         var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
@@ -77,6 +79,62 @@ public static class Sampler
         }
         finally
         {
+            ArrayPool<double>.Shared.Return(probabilities);
+        }
+    }
+
+    /// <summary>
+    /// Top-p and min-p truncation and the draw, with <see cref="Truncate"/>'s and <see cref="DrawFrom"/>'s operations in
+    /// the same order (the same token for the same stream) over two pooled vocabulary-sized buffers: a top_p 0.9 draw
+    /// over 129,280 ids allocated ~3.6 MB through Truncate.
+    /// </summary>
+    private static int DrawTruncated(ReadOnlySpan<float> logits, SamplingParams p, Random random)
+    {
+        int n = logits.Length;
+        var order = ArrayPool<int>.Shared.Rent(n);
+        var probabilities = ArrayPool<double>.Shared.Rent(n);
+        try
+        {
+            if (p.TopP < 1) Descending(logits, order.AsSpan(0, n));
+            else for (int id = 0; id < n; id++) order[id] = id;
+            double max = double.NegativeInfinity;
+            for (int i = 0; i < n; i++) max = Math.Max(max, logits[order[i]]);
+            double total = 0;
+            for (int i = 0; i < n; i++) total += probabilities[i] = Math.Exp(logits[order[i]] - max);
+            for (int i = 0; i < n; i++) probabilities[i] /= total;
+            int keep = n;
+            if (p.TopP < 1)
+            {
+                double cumulative = 0;
+                int count = 0;
+                while (count < keep && (count == 0 || cumulative < p.TopP)) cumulative += probabilities[count++];
+                keep = count;
+            }
+            bool minP = p.MinP > 0;
+            double threshold = 0;
+            if (minP)
+            {
+                double largest = double.NegativeInfinity;
+                for (int i = 0; i < keep; i++) largest = Math.Max(largest, probabilities[i]);
+                threshold = p.MinP * largest;
+            }
+            double mass = 0;
+            for (int i = 0; i < keep; i++)
+                if (!minP || probabilities[i] >= threshold) mass += probabilities[i];
+            double u = random.NextDouble(), drawn = 0;
+            int last = order[0];
+            for (int i = 0; i < keep; i++)
+            {
+                if (minP && !(probabilities[i] >= threshold)) continue;
+                drawn += probabilities[i] / mass;
+                last = order[i];
+                if (u < drawn) return last;
+            }
+            return last;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
             ArrayPool<double>.Shared.Return(probabilities);
         }
     }
@@ -171,34 +229,56 @@ public static class Sampler
     /// </summary>
     public static int[] Descending(ReadOnlySpan<float> logits)
     {
+        var order = new int[logits.Length];
+        Descending(logits, order);
+        return order;
+    }
+
+    /// <summary><see cref="Descending(ReadOnlySpan{float})"/> into <paramref name="order"/>, with pooled scratch.</summary>
+    public static void Descending(ReadOnlySpan<float> logits, Span<int> order)
+    {
         int n = logits.Length;
-        var keys = new uint[n];
-        var ids = new int[n];
-        for (int id = 0; id < n; id++)
+        var keyBuffer = ArrayPool<uint>.Shared.Rent(2 * n);
+        var idBuffer = ArrayPool<int>.Shared.Rent(n);
+        var counts = ArrayPool<int>.Shared.Rent(1 << 16);
+        try
         {
-            // -0 and +0 compare equal as logits, so they must tie (and fall back to the id) here too.
-            uint bits = BitConverter.SingleToUInt32Bits(logits[id] == 0 ? 0f : logits[id]);
-            keys[id] = ~((bits & 0x8000_0000) != 0 ? ~bits : bits | 0x8000_0000); // ascending key = descending logit
-            ids[id] = id;
-        }
-        var sortedKeys = new uint[n];
-        var sortedIds = new int[n];
-        var counts = new int[1 << 16];
-        for (int shift = 0; shift < 32; shift += 16)
-        {
-            Array.Clear(counts);
-            foreach (uint key in keys) counts[(key >> shift) & 0xFFFF]++;
-            for (int d = 0, start = 0; d < counts.Length; d++) (counts[d], start) = (start, start + counts[d]);
-            for (int i = 0; i < n; i++)
+            Span<uint> keys = keyBuffer.AsSpan(0, n), sortedKeys = keyBuffer.AsSpan(n, n);
+            Span<int> ids = order, sortedIds = idBuffer.AsSpan(0, n);
+            for (int id = 0; id < n; id++)
             {
-                int slot = counts[(keys[i] >> shift) & 0xFFFF]++;
-                sortedKeys[slot] = keys[i];
-                sortedIds[slot] = ids[i];
+                // -0 and +0 compare equal as logits, so they must tie (and fall back to the id) here too.
+                uint bits = BitConverter.SingleToUInt32Bits(logits[id] == 0 ? 0f : logits[id]);
+                keys[id] = ~((bits & 0x8000_0000) != 0 ? ~bits : bits | 0x8000_0000); // ascending key = descending logit
+                ids[id] = id;
             }
-            (keys, sortedKeys) = (sortedKeys, keys);
-            (ids, sortedIds) = (sortedIds, ids);
+            // Two passes: the sorted ids end up back in order.
+            for (int shift = 0; shift < 32; shift += 16)
+            {
+                var count = counts.AsSpan(0, 1 << 16);
+                count.Clear();
+                foreach (uint key in keys) count[(int)((key >> shift) & 0xFFFF)]++;
+                for (int d = 0, start = 0; d < count.Length; d++) (count[d], start) = (start, start + count[d]);
+                for (int i = 0; i < n; i++)
+                {
+                    int slot = count[(int)((keys[i] >> shift) & 0xFFFF)]++;
+                    sortedKeys[slot] = keys[i];
+                    sortedIds[slot] = ids[i];
+                }
+                var swappedKeys = keys;
+                keys = sortedKeys;
+                sortedKeys = swappedKeys;
+                var swappedIds = ids;
+                ids = sortedIds;
+                sortedIds = swappedIds;
+            }
         }
-        return ids;
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(keyBuffer);
+            ArrayPool<int>.Shared.Return(idBuffer);
+            ArrayPool<int>.Shared.Return(counts);
+        }
     }
 
     /// <summary>The ids of the <paramref name="count"/> largest logits, descending, ties by id.</summary>
