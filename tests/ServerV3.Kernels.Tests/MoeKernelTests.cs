@@ -5,7 +5,7 @@ using ServerV3.Kernels.Numerics;
 
 namespace ServerV3.Kernels.Tests;
 
-/// <summary>The gate (RMSNorm, router, noaux_tc routing) and the grouped expert GEMMs with their combine.</summary>
+/// <summary>The gate (RMSNorm, router, noaux_tc routing) and the grouped expert GEMMs (with the shared experts) and their combine.</summary>
 public abstract class MoeKernelTests(KernelTestDevice device)
 {
     protected abstract KernelSet Kernels { get; }
@@ -71,13 +71,18 @@ public abstract class MoeKernelTests(KernelTestDevice device)
         }
     }
 
+    /// <param name="sharedWidth">Rows of a shared expert run in the same launches (0: none); 36 differs from the routed width.</param>
     [Theory]
-    [InlineData(WeightFormat.Bf16)]
-    [InlineData(WeightFormat.Fp8Block)]
-    public void GroupedExpertsAndCombineMatchAPerTokenReference(WeightFormat format)
+    [InlineData(WeightFormat.Bf16, 0)]
+    [InlineData(WeightFormat.Bf16, 36)]
+    [InlineData(WeightFormat.Fp8Block, 36)]
+    public void GroupedExpertsAndCombineMatchAPerTokenReference(WeightFormat format, int sharedWidth)
     {
         var random = new Random(30);
         const int experts = 4, hidden = 40, width = 24, tokens = 5, topK = 2;
+        var (sharedGate, sharedGateValues) = device.RandomWeights(random, format, 1, Math.Max(sharedWidth, 1), hidden);
+        var (sharedUp, sharedUpValues) = device.RandomWeights(random, format, 1, Math.Max(sharedWidth, 1), hidden);
+        var (sharedDown, sharedDownValues) = device.RandomWeights(random, format, 1, hidden, Math.Max(sharedWidth, 1));
         var (gate, gateValues) = device.RandomWeights(random, format, experts, width, hidden);
         var (up, upValues) = device.RandomWeights(random, format, experts, width, hidden);
         var (down, downValues) = device.RandomWeights(random, format, experts, hidden, width);
@@ -104,20 +109,31 @@ public abstract class MoeKernelTests(KernelTestDevice device)
         var shape = new ExpertShape(experts, hidden, width);
         var work = new ExpertWork(choices.Length, choices.Distinct().Count());
 
-        Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape, work);
-        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape, work);
+        var shared = sharedWidth == 0 ? null : new SharedExperts(sharedGate, sharedUp, sharedDown, new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth),
+            new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth), new Rows(hiddenState, hidden), tokens);
+
+        Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape, work, shared);
+        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape, work, shared);
         Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
 
         var expected = residual.ToArray();
+        static float[] Mlp(float[] gate, float[] up, float[] down, int rows, int hidden, ReadOnlySpan<float> x)
+        {
+            var g = Reference.MatMul(gate, rows, hidden, x, 1);
+            var u = Reference.MatMul(up, rows, hidden, x, 1);
+            return Reference.MatMul(down, hidden, rows, g.Select((v, i) => Reference.Silu(v) * u[i]).ToArray(), 1);
+        }
+        for (int t = 0; t < tokens && sharedWidth > 0; t++)
+        {
+            var y = Mlp(sharedGateValues, sharedUpValues, sharedDownValues, sharedWidth, hidden, x.AsSpan(t * hidden, hidden));
+            for (int c = 0; c < hidden; c++) expected[t * hidden + c] += y[c];
+        }
         for (int t = 0; t < tokens; t++)
             for (int k = 0; k < topK; k++)
             {
                 int e = choices[t * topK + k];
-                var xt = x.AsSpan(t * hidden, hidden);
-                var g = Reference.MatMul(gateValues.AsSpan(e * width * hidden, width * hidden), width, hidden, xt, 1);
-                var u = Reference.MatMul(upValues.AsSpan(e * width * hidden, width * hidden), width, hidden, xt, 1);
-                var a = g.Select((v, i) => Reference.Silu(v) * u[i]).ToArray();
-                var y = Reference.MatMul(downValues.AsSpan(e * hidden * width, hidden * width), hidden, width, a, 1);
+                var y = Mlp(gateValues.AsSpan(e * width * hidden, width * hidden).ToArray(), upValues.AsSpan(e * width * hidden, width * hidden).ToArray(),
+                    downValues.AsSpan(e * hidden * width, hidden * width).ToArray(), width, hidden, x.AsSpan(t * hidden, hidden));
                 for (int c = 0; c < hidden; c++) expected[t * hidden + c] += choiceWeights[t * topK + k] * y[c];
             }
         Assert.True(RelativeError.L2(KernelTestDevice.Download(hiddenState), expected) < 1e-5);

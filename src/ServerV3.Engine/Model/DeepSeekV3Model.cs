@@ -215,10 +215,7 @@ public sealed class DeepSeekV3Model : IDisposable
     /// <summary>The MoE block on rmsnorm(hidden) (the norm runs fused into the router), adding its output to hidden.</summary>
     private void Moe(MoeWeights moe, MemoryBuffer1D<float, Stride1D.Dense> postAttentionNorm, int n, int layer, IActivationObserver? observer)
     {
-        var chosen = Experts.Run(layer, moe, postAttentionNorm.View, Normed, Hidden, n, () =>
-        {
-            if (moe.Shared is { } shared) Mlp(shared, n);
-        });
+        var chosen = Experts.Run(layer, moe, postAttentionNorm.View, Normed, Hidden, n);
         if (observer is null) return;
         observer.Observe($"routing.{layer}.experts", n, Config.NumExpertsPerTok, Array.ConvertAll(chosen.ToArray(), e => (float)e));
         Observe(observer, $"routing.{layer}.weights", Experts.ChosenWeights, n, Config.NumExpertsPerTok);

@@ -42,6 +42,7 @@ public sealed class ExpertParallelMoe : IDisposable
     private readonly int[] expertCounts;
     private readonly int[] rankCounts;
     private (RoutedExperts Experts, Rows Normed, bool Timed) current;
+    private (MlpWeights Weights, Rows Hidden, int Tokens)? currentShared;
 
     /// <param name="moeLayers">Every MoE layer's model layer index and weights (the MTP layer's too).</param>
     internal ExpertParallelMoe(ComputeDevice device, ModelConfig config, ModelShapeOptions shape, ExpertParallelOptions options,
@@ -75,7 +76,7 @@ public sealed class ExpertParallelMoe : IDisposable
         try
         {
             for (int r = 0; r < ranks.Length; r++)
-                ranks[r] = new ExpertRank(r, device.ExpertRanks[r], slots[r], t, k, h, config.MoeIntermediateSize);
+                ranks[r] = new ExpertRank(r, device.ExpertRanks[r], slots[r], t, k, h, config.MoeIntermediateSize, config.NSharedExperts * config.MoeIntermediateSize);
         }
         catch
         {
@@ -127,11 +128,11 @@ public sealed class ExpertParallelMoe : IDisposable
 
     /// <summary>
     /// normed = rmsnorm(hidden) with <paramref name="norm"/> (in the gate's launch, with the router and the routing), then hidden +=
-    /// Σ_k weight · expert_k(normed) for <paramref name="tokens"/> rows, with <paramref name="sharedExperts"/> (which
-    /// adds the shared experts of normed to hidden on the primary) run while the other ranks compute. Returns the
-    /// chosen experts ([tokens, top-k]; valid until the next call).
+    /// Σ_k weight · expert_k(normed) for <paramref name="tokens"/> rows, and the shared experts of normed, which the
+    /// primary runs in its own grouped launches while the other ranks compute. Returns the chosen experts ([tokens,
+    /// top-k]; valid until the next call).
     /// </summary>
-    internal ReadOnlySpan<int> Run(int layer, MoeWeights moe, ArrayView<float> norm, Rows normed, Rows hidden, int tokens, Action sharedExperts)
+    internal ReadOnlySpan<int> Run(int layer, MoeWeights moe, ArrayView<float> norm, Rows normed, Rows hidden, int tokens)
     {
         var c = config;
         int h = c.HiddenSize, experts = c.NRoutedExperts, k = c.NumExpertsPerTok, choices = tokens * k;
@@ -163,8 +164,8 @@ public sealed class ExpertParallelMoe : IDisposable
         Exception? failure = null;
         try
         {
-            if (plan.Assignments(0) > 0) RunRank(ranks[0]);
-            sharedExperts();
+            currentShared = moe.Shared is { } shared ? (shared, hidden, tokens) : null;
+            if (plan.Assignments(0) > 0 || currentShared is not null) RunRank(ranks[0]);
             if (timed) kernels.Accelerator.Synchronize();
         }
         finally
@@ -198,5 +199,6 @@ public sealed class ExpertParallelMoe : IDisposable
     }
 
     private void RunRank(ExpertRank rank) =>
-        rank.Compute(current.Experts.Ranks[rank.Index], plan, current.Normed, sentRows.View, expertOutput.View, current.Timed);
+        rank.Compute(current.Experts.Ranks[rank.Index], plan, current.Normed, sentRows.View, expertOutput.View, current.Timed,
+            rank.Index == 0 ? currentShared : null);
 }

@@ -23,11 +23,15 @@ internal sealed class ExpertRank : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> upScratch;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? received;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? results;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? sharedActivation;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? sharedScratch;
     private readonly int hidden;
     private readonly int intermediate;
+    private readonly int sharedIntermediate;
 
     /// <param name="slots">The most experts this rank holds (home plus redundant slots).</param>
-    public ExpertRank(int index, KernelSet kernels, int slots, int maxTokens, int topK, int hidden, int intermediate)
+    /// <param name="sharedIntermediate">Rows of the shared experts' MLP, which the primary (rank 0) runs in its launches; 0: none.</param>
+    public ExpertRank(int index, KernelSet kernels, int slots, int maxTokens, int topK, int hidden, int intermediate, int sharedIntermediate)
     {
         Index = index;
         Kernels = kernels;
@@ -39,6 +43,12 @@ internal sealed class ExpertRank : IDisposable
         assignedRows = buffers.Allocate<int>(choices);
         activation = buffers.Allocate<float>((long)choices * intermediate);
         upScratch = buffers.Allocate<float>((long)choices * intermediate);
+        if (index == 0 && sharedIntermediate > 0)
+        {
+            this.sharedIntermediate = sharedIntermediate;
+            sharedActivation = buffers.Allocate<float>((long)maxTokens * sharedIntermediate);
+            sharedScratch = buffers.Allocate<float>((long)maxTokens * sharedIntermediate);
+        }
         if (index > 0)
         {
             received = buffers.Allocate<float>((long)maxTokens * hidden);
@@ -64,7 +74,9 @@ internal sealed class ExpertRank : IDisposable
     /// <param name="sent">The primary's packed rows for ranks 1 and up (<see cref="DispatchPlan.SentTokens"/> order).</param>
     /// <param name="output">The primary's expert output; this rank's results go to rows from <see cref="DispatchPlan.OutputBase"/>.</param>
     /// <param name="timed">Synchronise between phases so that <see cref="ReceiveTicks"/> and <see cref="SendTicks"/> are exact.</param>
-    public void Compute(MlpWeights experts, DispatchPlan plan, Rows normed, ArrayView1D<float, Stride1D.Dense> sent, ArrayView1D<float, Stride1D.Dense> output, bool timed)
+    /// <param name="shared">The layer's shared experts (the primary only): hidden rows [0, tokens) get their output added in the same launches.</param>
+    public void Compute(MlpWeights experts, DispatchPlan plan, Rows normed, ArrayView1D<float, Stride1D.Dense> sent, ArrayView1D<float, Stride1D.Dense> output, bool timed,
+        (MlpWeights Weights, Rows Hidden, int Tokens)? shared = null)
     {
         var accelerator = Kernels.Accelerator;
         int slots = experts.Gate.Count, count = plan.Assignments(Index);
@@ -86,8 +98,16 @@ internal sealed class ExpertRank : IDisposable
         var work = new ExpertWork(count, plan.ActiveSlots(Index));
         var act = new Rows(activation.View, intermediate);
         var y = results is null ? new Rows(output, hidden, plan.OutputBase(Index) * hidden) : new Rows(results.View, hidden);
-        Kernels.ExpertGateUp(experts.Gate, experts.Up, x, assignments, act, new Rows(upScratch.View, intermediate), shape, work);
-        Kernels.ExpertDown(experts.Down, act, assignments, y, shape, work);
+        SharedExperts? sharedExperts = null;
+        if (shared is { } s)
+        {
+            if (sharedActivation is null || s.Weights.Intermediate != sharedIntermediate)
+                throw new InvalidOperationException($"rank {Index} has no buffers for shared experts of {s.Weights.Intermediate} rows");
+            sharedExperts = new SharedExperts(s.Weights.Gate, s.Weights.Up, s.Weights.Down, new Rows(sharedActivation.View, sharedIntermediate),
+                new Rows(sharedScratch!.View, sharedIntermediate), s.Hidden, s.Tokens);
+        }
+        Kernels.ExpertGateUp(experts.Gate, experts.Up, x, assignments, act, new Rows(upScratch.View, intermediate), shape, work, sharedExperts);
+        Kernels.ExpertDown(experts.Down, act, assignments, y, shape, work, sharedExperts);
         if (timed) accelerator.Synchronize();
         long computedAt = Stopwatch.GetTimestamp();
 

@@ -65,14 +65,27 @@ public static class CpuKernels
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int start = WorkRange.Start(shape.OutFeatures), end = WorkRange.End(shape.OutFeatures);
-        gate.MultiplyOnCpu(0, start, end, x, default, 0, shape.Tokens, act, 0);
-        up.MultiplyOnCpu(0, start, end, x, default, 0, shape.Tokens, scratch, 0);
-        SiluMul(act, scratch, 0, shape.Tokens, start, end);
+        GateUpRows(gate, up, x, act, scratch, shape.Tokens, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures));
     }
 
+    /// <summary>Rows [start, end) of act = silu(gate · x) * (up · x) for tokens [0, tokens).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
+    private static void GateUpRows<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, int tokens, int start, int end)
+        where TWeights : struct, IWeightMatrix
+    {
+        gate.MultiplyOnCpu(0, start, end, x, default, 0, tokens, act, 0);
+        up.MultiplyOnCpu(0, start, end, x, default, 0, tokens, scratch, 0);
+        SiluMul(act, scratch, 0, tokens, start, end);
+    }
+
+    /// <summary>
+    /// The routed experts' act over their assignments, expert by expert, then the shared experts' sharedAct over every
+    /// token (the arithmetic of <see cref="GateUp{TWeights}"/>); each worker takes its range of the intermediate rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ExpertGateUp<TWeights>(
+        TWeights gate, TWeights up, TWeights sharedGate, TWeights sharedUp, Rows x, ExpertAssignments assignments, Rows act, Rows scratch,
+        Rows sharedAct, Rows sharedScratch, ExpertShape shape, SharedShape shared)
         where TWeights : struct, IWeightMatrix
     {
         int start = WorkRange.Start(shape.Intermediate), end = WorkRange.End(shape.Intermediate);
@@ -85,10 +98,15 @@ public static class CpuKernels
             up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(scratch, first), 0);
             SiluMul(act, scratch, first, first + count, start, end);
         }
+        if (shared.Tokens > 0)
+            GateUpRows(sharedGate, sharedUp, x, sharedAct, sharedScratch, shared.Tokens, WorkRange.Start(shared.Intermediate), WorkRange.End(shared.Intermediate));
     }
 
+    /// <summary>The routed experts' outputs over their assignments, then hidden += the shared experts' down projection; each worker takes its range of the hidden rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+    public static void ExpertDown<TWeights>(
+        TWeights down, TWeights sharedDown, Rows act, Rows sharedAct, ExpertAssignments assignments, Rows output, Rows hidden,
+        ExpertShape shape, SharedShape shared)
         where TWeights : struct, IWeightMatrix
     {
         int start = WorkRange.Start(shape.Hidden), end = WorkRange.End(shape.Hidden);
@@ -97,6 +115,7 @@ public static class CpuKernels
             int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
             if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
         }
+        if (shared.Tokens > 0) sharedDown.MultiplyOnCpu(0, start, end, sharedAct, default, 0, shared.Tokens, hidden, 1);
     }
 
     /// <summary>

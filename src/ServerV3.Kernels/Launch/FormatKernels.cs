@@ -31,9 +31,11 @@ internal abstract class FormatKernels
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
         Rows qAbs, Rows latent, Rows o, MlaShape shape);
 
-    public abstract void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape);
+    /// <param name="shared">The shared experts run in the same launch, or null.</param>
+    public abstract void ExpertGateUp(
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared);
 
-    public abstract void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape);
+    public abstract void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared);
 
     public abstract void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim);
 }
@@ -59,13 +61,13 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape> attention = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(CpuKernels.Attention)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>? expertGateUp =
-        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertGateUp);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape>? expertGateUpCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape>(CpuKernels.ExpertGateUp) : null;
-    private readonly Action<KernelConfig, TWeights, Rows, ExpertAssignments, Rows, ExpertShape> expertDown = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(CpuKernels.ExpertDown)
-        : accelerator.LoadStreamKernel<TWeights, Rows, ExpertAssignments, Rows, ExpertShape>(MoeKernels.ExpertDown);
+    private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertGateUp =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertGateUp);
+    private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>? expertGateUpCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>(CpuKernels.ExpertGateUp) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape> expertDown = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(CpuKernels.ExpertDown)
+        : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertDown);
     private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup =
         accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
 
@@ -95,14 +97,21 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         Rows qAbs, Rows latent, Rows o, MlaShape shape) =>
         attention(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
 
-    public override void ExpertGateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape)
+    public override void ExpertGateUp(
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared)
     {
-        if (expertGateUpCpu is not null) expertGateUpCpu(config, view(gate), view(up), x, assignments, act, scratch, shape);
-        else expertGateUp!(config, view(gate), view(up), x, assignments, act, shape);
+        // Without shared experts their arguments are never read: the routed ones stand in.
+        var sharedShape = new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0);
+        TWeights sharedGate = view(shared?.Gate ?? gate), sharedUp = view(shared?.Up ?? up);
+        if (expertGateUpCpu is not null)
+            expertGateUpCpu(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, scratch, shared?.Act ?? act, shared?.Scratch ?? scratch, shape, sharedShape);
+        else
+            expertGateUp!(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, shared?.Act ?? act, shape, sharedShape);
     }
 
-    public override void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape) =>
-        expertDown(config, view(down), act, assignments, output, shape);
+    public override void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared) =>
+        expertDown(config, view(down), view(shared?.Down ?? down), act, shared?.Act ?? act, assignments, output, shared?.Hidden ?? output, shape,
+            new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0));
 
     public override void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim) =>
         lookup(config, view(table), ids, output, tokens, dim);

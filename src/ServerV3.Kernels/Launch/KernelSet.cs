@@ -125,18 +125,29 @@ public sealed class KernelSet : IDisposable
     }
 
     /// <param name="work">Host-known size of this launch, for the profile.</param>
-    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, ExpertWork work)
+    /// <param name="shared">The layer's shared experts, run in the same launch (on the primary), or null.</param>
+    public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, ExpertWork work,
+        SharedExperts? shared = null)
     {
-        using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate),
-            work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + Activations(work.Assignments, shape.Hidden + shape.Intermediate));
-        SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate, LinearKernels.DotGroup), gate, up, x, assignments, act, scratch, shape);
+        long sharedTokens = shared?.Tokens ?? 0;
+        int sharedRows = shared?.Gate.Rows ?? 0;
+        using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate) + 2 * Matmul(sharedTokens, shape.Hidden, sharedRows),
+            work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + (shared is null ? 0 : shared.Gate.MatrixBytes + shared.Up.MatrixBytes)
+            + Activations(work.Assignments, shape.Hidden + shape.Intermediate) + Activations(sharedTokens, shape.Hidden + sharedRows));
+        if (shared is not null) SameFormat(gate, shared.Gate); // routed and shared experts share one kernel instantiation
+        SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate + (int)sharedTokens * sharedRows, LinearKernels.DotGroup),
+            gate, up, x, assignments, act, scratch, shape, shared);
     }
 
-    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work)
+    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work, SharedExperts? shared = null)
     {
-        using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden),
-            work.ActiveExperts * down.MatrixBytes + Activations(work.Assignments, shape.Intermediate + shape.Hidden));
-        Formats(down).ExpertDown(GroupConfig(work.Assignments * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output, shape);
+        long sharedTokens = shared?.Tokens ?? 0;
+        int sharedRows = shared?.Gate.Rows ?? 0;
+        using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden) + Matmul(sharedTokens, sharedRows, shape.Hidden),
+            work.ActiveExperts * down.MatrixBytes + (shared?.Down.MatrixBytes ?? 0)
+            + Activations(work.Assignments, shape.Intermediate + shape.Hidden) + Activations(sharedTokens, sharedRows + 2 * shape.Hidden));
+        if (shared is not null) SameFormat(down, shared.Down); // routed and shared experts share one kernel instantiation
+        Formats(down).ExpertDown(GroupConfig((work.Assignments + (int)sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output, shape, shared);
     }
 
     public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim)

@@ -111,38 +111,65 @@ public static class MoeKernels
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>
-    /// act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e; a group
-    /// per (a, r), assignment-major, sharing the dot products (<see cref="LinearKernels.GroupDot"/>).
+    /// act[a, r] = silu(gate[e][r] · x[token]) * (up[e][r] · x[token]) for every assignment a of expert e, then the
+    /// shared experts' sharedAct[t, r] for every token t; a group per (a, r), assignment-major, sharing the dot
+    /// products (<see cref="LinearKernels.GroupDot"/>).
     /// </summary>
-    public static void ExpertGateUp<TWeights>(TWeights gate, TWeights up, Rows x, ExpertAssignments assignments, Rows act, ExpertShape shape)
+    public static void ExpertGateUp<TWeights>(
+        TWeights gate, TWeights up, TWeights sharedGate, TWeights sharedUp, Rows x, ExpertAssignments assignments, Rows act, Rows sharedAct,
+        ExpertShape shape, SharedShape shared)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
         int first = assignments.Offsets[0];
-        int items = (assignments.Offsets[shape.Experts] - first) * shape.Intermediate;
+        int routed = (assignments.Offsets[shape.Experts] - first) * shape.Intermediate, items = routed + shared.Tokens * shared.Intermediate;
         for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
-            int a = first + item / shape.Intermediate, row = item % shape.Intermediate;
-            int e = ExpertOf(assignments, a, shape.Experts);
-            int token = assignments.Tokens[a];
-            float g = LinearKernels.GroupDot(gate, e, row, x, token, shape.Hidden, partials);
-            float u = LinearKernels.GroupDot(up, e, row, x, token, shape.Hidden, partials);
-            if (Group.IdxX == 0) act[a, row] = SwiGluKernels.Silu(g) * u;
+            if (item < routed)
+            {
+                int a = first + item / shape.Intermediate, row = item % shape.Intermediate;
+                int e = ExpertOf(assignments, a, shape.Experts);
+                int token = assignments.Tokens[a];
+                float g = LinearKernels.GroupDot(gate, e, row, x, token, shape.Hidden, partials);
+                float u = LinearKernels.GroupDot(up, e, row, x, token, shape.Hidden, partials);
+                if (Group.IdxX == 0) act[a, row] = SwiGluKernels.Silu(g) * u;
+            }
+            else
+            {
+                int t = (item - routed) / shared.Intermediate, row = (item - routed) % shared.Intermediate;
+                float g = LinearKernels.GroupDot(sharedGate, 0, row, x, t, shape.Hidden, partials);
+                float u = LinearKernels.GroupDot(sharedUp, 0, row, x, t, shape.Hidden, partials);
+                if (Group.IdxX == 0) sharedAct[t, row] = SwiGluKernels.Silu(g) * u;
+            }
         }
     }
 
-    /// <summary>out[a, r] = down[e][r] · act[a] for every assignment a of expert e; a group per (a, r).</summary>
-    public static void ExpertDown<TWeights>(TWeights down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape)
+    /// <summary>
+    /// out[a, r] = down[e][r] · act[a] for every assignment a of expert e, then hidden[t, r] += sharedDown[r] ·
+    /// sharedAct[t] for every token t; a group per output element.
+    /// </summary>
+    public static void ExpertDown<TWeights>(
+        TWeights down, TWeights sharedDown, Rows act, Rows sharedAct, ExpertAssignments assignments, Rows output, Rows hidden,
+        ExpertShape shape, SharedShape shared)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
         int first = assignments.Offsets[0];
-        int items = (assignments.Offsets[shape.Experts] - first) * shape.Hidden;
+        int routed = (assignments.Offsets[shape.Experts] - first) * shape.Hidden, items = routed + shared.Tokens * shape.Hidden;
         for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
-            int a = first + item / shape.Hidden, row = item % shape.Hidden;
-            float sum = LinearKernels.GroupDot(down, ExpertOf(assignments, a, shape.Experts), row, act, a, shape.Intermediate, partials);
-            if (Group.IdxX == 0) output[a, row] = sum;
+            if (item < routed)
+            {
+                int a = first + item / shape.Hidden, row = item % shape.Hidden;
+                float sum = LinearKernels.GroupDot(down, ExpertOf(assignments, a, shape.Experts), row, act, a, shape.Intermediate, partials);
+                if (Group.IdxX == 0) output[a, row] = sum;
+            }
+            else
+            {
+                int t = (item - routed) / shape.Hidden, row = (item - routed) % shape.Hidden;
+                float sum = LinearKernels.GroupDot(sharedDown, 0, row, sharedAct, t, shared.Intermediate, partials);
+                if (Group.IdxX == 0) hidden[t, row] += sum;
+            }
         }
     }
 
