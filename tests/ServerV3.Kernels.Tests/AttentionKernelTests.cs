@@ -42,11 +42,12 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
     /// <param name="firstLength">Positions of sequence 0; sequence 1 has <paramref name="secondLength"/> (40: several of the
     /// CPU body's 16-key blocks and a partial one; 150: two of the portable body's 64-key blocks and a partial one). The
     /// token counts (13, 61, 220) give the CPU body's 16-token work items, partial ones, and their 4-token and single-token absorptions.</param>
+    /// <param name="writeInProjection">The cache write rides in a projection's launch (as with q_b) instead of its own.</param>
     [Theory]
-    [InlineData(WeightFormat.Bf16, 3, 10, 5, 8)]
-    [InlineData(WeightFormat.Bf16, 10, 48, 21, 40)]
-    [InlineData(WeightFormat.Fp8Block, 2, 80, 70, 150)]
-    public void PagedMlaOverMixedSequencesMatchesDenseCausalAttention(WeightFormat format, int heads, int latent, int firstLength, int secondLength)
+    [InlineData(WeightFormat.Bf16, 3, 10, 5, 8, false)]
+    [InlineData(WeightFormat.Bf16, 10, 48, 21, 40, true)]
+    [InlineData(WeightFormat.Fp8Block, 2, 80, 70, 150, false)]
+    public void PagedMlaOverMixedSequencesMatchesDenseCausalAttention(WeightFormat format, int heads, int latent, int firstLength, int secondLength, bool writeInProjection)
     {
         var random = new Random(11);
         int width = latent + RopeDim, qHead = Nope + RopeDim, kvHead = Nope + Value;
@@ -67,7 +68,17 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         var rope = new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF));
         var shape = new MlaShape(tokens, heads, Nope, RopeDim, Value, latent, 0.3f, 1e-6f);
 
-        Kernels.WriteLatent(new Rows(device.Upload(kva), width), device.Upload(norm), cache, layout, rope, shape);
+        var write = new LatentCacheWrite(new Rows(device.Upload(kva), width), device.Upload(norm), cache, layout, rope, shape);
+        if (!writeInProjection)
+        {
+            Kernels.WriteLatent(write);
+        }
+        else
+        {
+            var (projection, _) = device.RandomWeights(random, format, 1, 12, 20);
+            Kernels.NormLinear(new Rows(device.Upload(KernelTestDevice.RandomValues(random, tokens * 20)), 20), device.Upload(KernelTestDevice.RandomValues(random, 20)),
+                1e-6f, null, projection, new Rows(device.Poisoned(tokens * 12), 12), tokens, latent: write);
+        }
         Kernels.Attention(kvB, new Rows(device.Upload(q), heads * qHead), device.Upload(positions), rope, cache, layout,
             new Rows(device.Poisoned(tokens * heads * width), width), new Rows(device.Poisoned(tokens * heads * latent), latent),
             new Rows(output, heads * Value), shape, positions.Sum(p => p + 1L));

@@ -183,21 +183,23 @@ public sealed class DeepSeekV3Model : IDisposable
         var c = Config;
         int h = c.HiddenSize, heads = c.NumAttentionHeads;
         var query = new Rows(ws.Query.View, heads * c.QkHeadDim);
-        // The query's first projection and kv_a both read rmsnorm(hidden): one launch computes both.
+        // The query's first projection and kv_a both read rmsnorm(hidden): one launch computes both. The latent cache
+        // write needs only kv_a's output, so it rides with q_b's launch (or has its own without a low-rank query).
         var kva = new Rows(ws.KvLowRank.View, c.LatentCacheWidth);
+        var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
+        var cache = Cache.Layer(cacheLayer);
+        var write = new LatentCacheWrite(kva, a.KvANorm.View, cache, Layout, Rope, shape);
         if (a.QA is { } qa)
         {
             var low = new Rows(ws.QLowRank.View, c.QLoraRank!.Value);
             kernels.NormLinear(Hidden, inputNorm.View, eps, null, qa, low, n, a.KvA, kva);
-            kernels.NormLinear(low, a.QANorm!.View, eps, null, a.QB!, query, n);
+            kernels.NormLinear(low, a.QANorm!.View, eps, null, a.QB!, query, n, latent: write);
         }
         else
         {
             kernels.NormLinear(Hidden, inputNorm.View, eps, null, a.QProj!, query, n, a.KvA, kva);
+            kernels.WriteLatent(write);
         }
-        var shape = new MlaShape(n, heads, c.QkNopeHeadDim, c.QkRopeHeadDim, c.VHeadDim, c.KvLoraRank, softmaxScale, eps);
-        var cache = Cache.Layer(cacheLayer);
-        kernels.WriteLatent(kva, a.KvANorm.View, cache, Layout, Rope, shape);
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
         kernels.Attention(a.KvB, query, ws.Positions.View, Rope, cache, Layout, new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth),
             new Rows(ws.LatentOut.View, c.KvLoraRank), output, shape, attendedPositions);

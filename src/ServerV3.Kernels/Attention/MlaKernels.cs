@@ -14,22 +14,27 @@ namespace ServerV3.Kernels.Attention;
 public static class MlaKernels
 {
     /// <summary>Normalises c_kv, rotates k_pe and stores both in each token's cache slot.</summary>
-    public static void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape)
+    public static void WriteLatent(LatentCacheWrite write)
     {
+        int end = WorkRange.End(write.Shape.Tokens);
+        for (int t = WorkRange.Start(write.Shape.Tokens); t < end; t++) WriteLatentToken(write, t);
+    }
+
+    /// <summary>Token t's cache slot: normalised c_kv then rotated k_pe, in sequential order (one thread).</summary>
+    public static void WriteLatentToken(LatentCacheWrite write, int t)
+    {
+        var shape = write.Shape;
         int width = shape.Latent + shape.Rope;
-        var slots = new Rows(cache, width);
-        int end = WorkRange.End(shape.Tokens);
-        for (int t = WorkRange.Start(shape.Tokens); t < end; t++)
-        {
-            int position = layout.Positions[t];
-            int slot = (int)layout.Slot(layout.TokenSequence[t], position);
-            float sumSquares = 0;
-            for (int c = 0; c < shape.Latent; c++) sumSquares += kva[t, c] * kva[t, c];
-            float inverseRms = 1f / MathF.Sqrt(sumSquares / shape.Latent + shape.Eps);
-            for (int c = 0; c < shape.Latent; c++) slots[slot, c] = kva[t, c] * inverseRms * normWeight[c];
-            for (int c = shape.Latent; c < width; c++) slots[slot, c] = kva[t, c];
-            RopeKernels.Rotate(slots, slot, shape.Latent, position, rope, shape.Rope);
-        }
+        var slots = new Rows(write.Cache, width);
+        var kva = write.Kva;
+        int position = write.Layout.Positions[t];
+        int slot = (int)write.Layout.Slot(write.Layout.TokenSequence[t], position);
+        float sumSquares = 0;
+        for (int c = 0; c < shape.Latent; c++) sumSquares += kva[t, c] * kva[t, c];
+        float inverseRms = 1f / MathF.Sqrt(sumSquares / shape.Latent + shape.Eps);
+        for (int c = 0; c < shape.Latent; c++) slots[slot, c] = kva[t, c] * inverseRms * write.NormWeight[c];
+        for (int c = shape.Latent; c < width; c++) slots[slot, c] = kva[t, c];
+        RopeKernels.Rotate(slots, slot, shape.Latent, position, write.Rope, shape.Rope);
     }
 
     /// <summary>Cached positions one group scores together; on a GPU also the group size of <see cref="Attention"/>.</summary>
@@ -117,6 +122,20 @@ public static class MlaKernels
             }
         }
     }
+}
+
+/// <summary>
+/// The latent cache write of a step: kva ([tokens, latent + rope], kv_a's output) normalised (c_kv) and rotated
+/// (k_pe) into each token's slot. Shape.Tokens 0: nothing to write.
+/// </summary>
+public readonly struct LatentCacheWrite(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape)
+{
+    public Rows Kva { get; } = kva;
+    public ArrayView<float> NormWeight { get; } = normWeight;
+    public ArrayView<float> Cache { get; } = cache;
+    public PagedLayout Layout { get; } = layout;
+    public RopeTables Rope { get; } = rope;
+    public MlaShape Shape { get; } = shape;
 }
 
 public readonly record struct MlaShape(

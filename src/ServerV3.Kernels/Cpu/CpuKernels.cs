@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Frontend;
+using ServerV3.Kernels.Attention;
 using ServerV3.Kernels.Gemm;
 using ServerV3.Kernels.Launch;
 using ServerV3.Kernels.Moe;
@@ -28,10 +29,12 @@ public static class CpuKernels
     /// y = W · rmsnorm(x) and y2 = W2 · rmsnorm(x) (see <see cref="NormLinearKernels.NormLinear"/>). Every worker
     /// normalises all the tokens into its own rows of <paramref name="scratch"/> ([workers * tokens, in]) with RMSNorm's
     /// arithmetic, writes its slice of them to <paramref name="normed"/> when asked, and multiplies its range of the
-    /// two projections' rows taken end to end.
+    /// two projections' rows taken end to end; then its slice of the tokens' latent cache writes, if any.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void NormLinear<TWeights>(TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, NormLinearShape shape)
+    public static void NormLinear<TWeights>(
+        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, LatentCacheWrite latent,
+        NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
@@ -42,6 +45,8 @@ public static class CpuKernels
         if (start < shape.OutFeatures) weights.MultiplyOnCpu(0, start, Math.Min(end, shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
         if (end > shape.OutFeatures)
             second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
+        int writeEnd = WorkRange.End(latent.Shape.Tokens);
+        for (int t = WorkRange.Start(latent.Shape.Tokens); t < writeEnd; t++) MlaKernels.WriteLatentToken(latent, t);
     }
 
     /// <summary>

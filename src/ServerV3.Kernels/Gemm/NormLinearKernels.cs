@@ -1,4 +1,5 @@
 using ILGPU;
+using ServerV3.Kernels.Attention;
 using ServerV3.Kernels.Launch;
 using ServerV3.Kernels.Weights;
 
@@ -9,17 +10,25 @@ namespace ServerV3.Kernels.Gemm;
 /// y2[t, r] = W2[r, :] · rmsnorm(x[t]), in one launch; optionally also normed[t] = rmsnorm(x[t]) for the layer's
 /// other readers: RMSNorm fused into the projections that follow it. A group owns one output element as in
 /// <see cref="LinearKernels.Linear"/> and first takes its token's sum of squares itself, so no group waits for
-/// another; normed must not overlap x.
+/// another; normed must not overlap x. The step's latent cache write, which needs none of this, can ride in the
+/// same launch (a group per token after the projections' groups).
 /// </summary>
 public static class NormLinearKernels
 {
-    public static void NormLinear<TWeights>(TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows y, Rows y2, NormLinearShape shape)
+    public static void NormLinear<TWeights>(
+        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows y, Rows y2, LatentCacheWrite latent, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
-        int outputs = shape.OutFeatures + shape.SecondOutFeatures, items = shape.Tokens * outputs;
+        int outputs = shape.OutFeatures + shape.SecondOutFeatures, projections = shape.Tokens * outputs;
+        int items = projections + latent.Shape.Tokens;
         for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
+            if (item >= projections)
+            {
+                if (Group.IdxX == 0) MlaKernels.WriteLatentToken(latent, item - projections);
+                continue;
+            }
             int t = item / outputs, row = item % outputs;
             float squares = 0;
             for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX)

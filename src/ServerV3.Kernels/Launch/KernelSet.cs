@@ -27,7 +27,7 @@ public sealed class KernelSet : IDisposable
 
     private readonly FormatKernels[] formats;
     private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
-    private readonly Action<KernelConfig, Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape> writeLatent;
+    private readonly Action<KernelConfig, LatentCacheWrite> writeLatent;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
@@ -52,7 +52,7 @@ public sealed class KernelSet : IDisposable
         rmsNorm = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
             : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
-        writeLatent = accelerator.LoadStreamKernel<Rows, ArrayView<float>, ArrayView<float>, PagedLayout, RopeTables, MlaShape>(MlaKernels.WriteLatent);
+        writeLatent = accelerator.LoadStreamKernel<LatentCacheWrite>(MlaKernels.WriteLatent);
         combine = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(CpuRowKernels.Combine)
             : accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
@@ -82,12 +82,12 @@ public sealed class KernelSet : IDisposable
     /// <summary>
     /// y = W · rmsnorm(x) in one launch (RMSNorm fused into the projection); with <paramref name="second"/> also
     /// y2 = W2 · rmsnorm(x) in the same launch; with <paramref name="normed"/> also rmsnorm(x) there for the layer's
-    /// other readers (it must not overlap x).
+    /// other readers (it must not overlap x); with <paramref name="latent"/> the step's latent cache write as well.
     /// </summary>
     public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, Rows? normed, WeightBuffer w, Rows y, int tokens,
-        WeightBuffer? second = null, Rows y2 = default)
+        WeightBuffer? second = null, Rows y2 = default, LatentCacheWrite? latent = null)
     {
-        int inFeatures = w.Cols, outFeatures = w.Rows, secondOut = second?.Rows ?? 0;
+        int inFeatures = w.Cols, outFeatures = w.Rows, secondOut = second?.Rows ?? 0, writes = latent?.Shape.Tokens ?? 0;
         if (second is not null && second.Cols != inFeatures)
             throw new ArgumentException($"the second projection takes {second.Cols} features, the first {inFeatures}", nameof(second));
         using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures + secondOut),
@@ -95,8 +95,10 @@ public sealed class KernelSet : IDisposable
         var shape = new NormLinearShape(tokens, inFeatures, outFeatures, secondOut, eps, normed is null ? 0 : 1);
         var scratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
         var formats = second is null ? Formats(w) : SameFormat(w, second);
-        formats.NormLinear(GroupConfig(tokens * (outFeatures + secondOut), LinearKernels.DotGroup), w, second ?? w, x, normWeight,
-            normed ?? scratch, scratch, y, second is null ? y : y2, shape);
+        // Without a cache write the kernel sees zero tokens to write; its other fields are never read.
+        var write = latent ?? new LatentCacheWrite(y, normWeight, normWeight, default, default, default);
+        formats.NormLinear(GroupConfig(tokens * (outFeatures + secondOut) + writes, LinearKernels.DotGroup), w, second ?? w, x, normWeight,
+            normed ?? scratch, scratch, y, second is null ? y : y2, write, shape);
     }
 
     public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
@@ -162,10 +164,10 @@ public sealed class KernelSet : IDisposable
         rmsNorm(GroupConfig(tokens, RmsNormKernels.NormGroup), x, y, weight, tokens, dim, eps);
     }
 
-    public void WriteLatent(Rows kva, ArrayView<float> normWeight, ArrayView<float> cache, PagedLayout layout, RopeTables rope, MlaShape shape)
+    public void WriteLatent(LatentCacheWrite write)
     {
         using var timer = Measure("writeLatent");
-        writeLatent(Config(shape.Tokens), kva, normWeight, cache, layout, rope, shape);
+        writeLatent(Config(write.Shape.Tokens), write);
     }
 
     /// <summary>
