@@ -109,7 +109,7 @@ public abstract class MoeKernelTests(KernelTestDevice device)
         var shape = new ExpertShape(experts, hidden, width);
         var work = new ExpertWork(choices.Length, choices.Distinct().Count());
 
-        var shared = sharedWidth == 0 ? null : new SharedExperts(sharedGate, sharedUp, sharedDown, new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth),
+        SharedExperts? shared = sharedWidth == 0 ? null : new SharedExperts(sharedGate, sharedUp, sharedDown, new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth),
             new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth), new Rows(hiddenState, hidden), tokens);
 
         Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape, work, shared);

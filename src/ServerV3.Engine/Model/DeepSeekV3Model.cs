@@ -39,6 +39,7 @@ public sealed class DeepSeekV3Model : IDisposable
         var accelerator = device.Accelerator;
         int maxBlocksPerSequence = (config.MaxPositionEmbeddings + cache.BlockSize - 1) / cache.BlockSize;
         ws = new Workspace(accelerator, config, options, maxBlocksPerSequence);
+        hostBlockTables = new int[options.MaxSequences * maxBlocksPerSequence];
         var (cos, sin) = RotaryEmbedding.Tables(config, config.MaxPositionEmbeddings);
         ropeCos = HostCopy.Upload<float>(accelerator, cos);
         ropeSin = HostCopy.Upload<float>(accelerator, sin);
@@ -60,6 +61,7 @@ public sealed class DeepSeekV3Model : IDisposable
     public ExpertParallelMoe Experts { get; }
 
     private float[] hostLogits = [];
+    private readonly int[] hostBlockTables;
 
     /// <summary>The cache layer of the MTP module (after the main layers).</summary>
     public int MtpCacheLayer => Config.NumHiddenLayers;
@@ -152,8 +154,10 @@ public sealed class DeepSeekV3Model : IDisposable
         HostCopy.ToDevice(ws.TokenIds.View, batch.TokenIds.AsSpan(0, n));
         HostCopy.ToDevice(ws.Positions.View, batch.Positions.AsSpan(0, n));
         HostCopy.ToDevice(ws.TokenSequence.View, batch.TokenSequence.AsSpan(0, n));
-        var tables = new int[batch.BlockTables.Length * ws.MaxBlocksPerSequence];
-        for (int s = 0; s < batch.BlockTables.Length; s++) batch.BlockTables[s].CopyTo(tables, s * ws.MaxBlocksPerSequence);
+        // One upload of every sequence's table, staged in a buffer the model keeps (a step allocates nothing here).
+        var tables = hostBlockTables.AsSpan(0, batch.BlockTables.Length * ws.MaxBlocksPerSequence);
+        tables.Clear();
+        for (int s = 0; s < batch.BlockTables.Length; s++) batch.BlockTables[s].CopyTo(tables[(s * ws.MaxBlocksPerSequence)..]);
         HostCopy.ToDevice(ws.BlockTables.View, tables);
         HostCopy.ToDevice(ws.LogitRows.View, batch.LogitRows);
         return n;

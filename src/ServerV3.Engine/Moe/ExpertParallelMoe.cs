@@ -26,6 +26,8 @@ public sealed class ExpertParallelMoe : IDisposable
     private readonly KernelSet kernels;
     private readonly ExpertRank[] ranks;
     private readonly Action[] rankJobs;
+    /// <summary>The ranks after the first with work in the current layer (reused: a layer allocates nothing).</summary>
+    private readonly ExpertRank[] busy;
     private readonly IReadOnlyList<RoutedExperts> layers;
     private readonly Dictionary<int, int> layerIndex;
     private readonly DispatchPlan plan;
@@ -84,6 +86,7 @@ public sealed class ExpertParallelMoe : IDisposable
             throw;
         }
         rankJobs = ranks.Select(rank => (Action)(() => RunRank(rank))).ToArray();
+        busy = new ExpertRank[ranks.Length];
     }
 
     public int Degree => ranks.Length;
@@ -159,8 +162,10 @@ public sealed class ExpertParallelMoe : IDisposable
         long dispatched = Stopwatch.GetTimestamp();
 
         current = (routed, normed, timed);
-        var busy = ranks.Skip(1).Where(r => plan.Assignments(r.Index) > 0).ToArray();
-        foreach (var rank in busy) rank.Worker!.Post(rankJobs[rank.Index]);
+        int busyCount = 0;
+        foreach (var rank in ranks.AsSpan(1))
+            if (plan.Assignments(rank.Index) > 0) busy[busyCount++] = rank;
+        foreach (var rank in busy.AsSpan(0, busyCount)) rank.Worker!.Post(rankJobs[rank.Index]);
         Exception? failure = null;
         try
         {
@@ -170,7 +175,7 @@ public sealed class ExpertParallelMoe : IDisposable
         }
         finally
         {
-            foreach (var rank in busy)
+            foreach (var rank in busy.AsSpan(0, busyCount))
                 if (rank.Worker!.Wait() is { } error)
                     failure ??= new InvalidOperationException($"expert-parallel rank {rank.Index} failed: {error.Message}", error);
         }
@@ -186,7 +191,12 @@ public sealed class ExpertParallelMoe : IDisposable
         statistics.Record(layerIndex[layer], expertCounts, rankCounts);
         if (Timings is { } timings)
         {
-            long receive = busy.Select(r => r.ReceiveTicks).DefaultIfEmpty().Max(), send = busy.Select(r => r.SendTicks).DefaultIfEmpty().Max();
+            long receive = 0, send = 0;
+            foreach (var rank in busy.AsSpan(0, busyCount))
+            {
+                receive = Math.Max(receive, rank.ReceiveTicks);
+                send = Math.Max(send, rank.SendTicks);
+            }
             timings.Add(gated - start, dispatched - gated + receive, computed - dispatched - receive - send, end - computed + send);
         }
         return hostChosen.AsSpan(0, choices);

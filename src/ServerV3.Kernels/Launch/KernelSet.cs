@@ -134,9 +134,9 @@ public sealed class KernelSet : IDisposable
         long sharedTokens = shared?.Tokens ?? 0;
         int sharedRows = shared?.Gate.Rows ?? 0;
         using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate) + 2 * Matmul(sharedTokens, shape.Hidden, sharedRows),
-            work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + (shared is null ? 0 : shared.Gate.MatrixBytes + shared.Up.MatrixBytes)
+            work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + (shared is { } s ? s.Gate.MatrixBytes + s.Up.MatrixBytes : 0)
             + Activations(work.Assignments, shape.Hidden + shape.Intermediate) + Activations(sharedTokens, shape.Hidden + sharedRows));
-        if (shared is not null) SameFormat(gate, shared.Gate); // routed and shared experts share one kernel instantiation
+        if (shared is { } sharedGate) SameFormat(gate, sharedGate.Gate); // routed and shared experts share one kernel instantiation
         SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate + (int)sharedTokens * sharedRows, LinearKernels.DotGroup),
             gate, up, x, assignments, act, scratch, shape, shared);
     }
@@ -148,7 +148,7 @@ public sealed class KernelSet : IDisposable
         using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden) + Matmul(sharedTokens, sharedRows, shape.Hidden),
             work.ActiveExperts * down.MatrixBytes + (shared?.Down.MatrixBytes ?? 0)
             + Activations(work.Assignments, shape.Intermediate + shape.Hidden) + Activations(sharedTokens, sharedRows + 2 * shape.Hidden));
-        if (shared is not null) SameFormat(down, shared.Down); // routed and shared experts share one kernel instantiation
+        if (shared is { } sharedDown) SameFormat(down, sharedDown.Down); // routed and shared experts share one kernel instantiation
         Formats(down).ExpertDown(GroupConfig((work.Assignments + (int)sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output, shape, shared);
     }
 

@@ -7,7 +7,7 @@ namespace ServerV3.Kernels.Moe;
 /// An MoE layer's shared experts, run inside the routed experts' grouped launches on the primary: every token
 /// [0, Tokens) of x through down(silu(gate · x) * (up · x)), added to Hidden. Act and Scratch hold [Tokens, Gate.Rows].
 /// </summary>
-public sealed record SharedExperts(WeightBuffer Gate, WeightBuffer Up, WeightBuffer Down, Rows Act, Rows Scratch, Rows Hidden, int Tokens);
+public readonly record struct SharedExperts(WeightBuffer Gate, WeightBuffer Up, WeightBuffer Down, Rows Act, Rows Scratch, Rows Hidden, int Tokens);
 
 /// <summary>The shared experts' part of a grouped launch (Tokens 0: none).</summary>
 public readonly record struct SharedShape(int Tokens, int Intermediate);
