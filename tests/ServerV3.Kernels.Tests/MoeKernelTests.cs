@@ -72,11 +72,13 @@ public abstract class MoeKernelTests(KernelTestDevice device)
     }
 
     /// <param name="sharedWidth">Rows of a shared expert run in the same launches (0: none); 36 differs from the routed width.</param>
+    /// <param name="combineInDown">The combine goes with the down projection (fused on the CPU) instead of its own launch.</param>
     [Theory]
-    [InlineData(WeightFormat.Bf16, 0)]
-    [InlineData(WeightFormat.Bf16, 36)]
-    [InlineData(WeightFormat.Fp8Block, 36)]
-    public void GroupedExpertsAndCombineMatchAPerTokenReference(WeightFormat format, int sharedWidth)
+    [InlineData(WeightFormat.Bf16, 0, false)]
+    [InlineData(WeightFormat.Bf16, 36, true)]
+    [InlineData(WeightFormat.Fp8Block, 36, false)]
+    [InlineData(WeightFormat.Fp8Block, 0, true)]
+    public void GroupedExpertsAndCombineMatchAPerTokenReference(WeightFormat format, int sharedWidth, bool combineInDown)
     {
         var random = new Random(30);
         const int experts = 4, hidden = 40, width = 24, tokens = 5, topK = 2;
@@ -113,8 +115,10 @@ public abstract class MoeKernelTests(KernelTestDevice device)
             new Rows(device.Poisoned(tokens * sharedWidth), sharedWidth), new Rows(hiddenState, hidden), tokens);
 
         Kernels.ExpertGateUp(gate, up, new Rows(device.Upload(x), hidden), assignments, new Rows(act, width), new Rows(device.Poisoned(choices.Length * width), width), shape, work, shared);
-        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape, work, shared);
-        Kernels.Combine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden), new CombineShape(tokens, hidden, topK));
+        var combine = new RoutedCombine(new Rows(expertOut, hidden), device.Upload(slots), device.Upload(choiceWeights), new Rows(hiddenState, hidden),
+            new CombineShape(tokens, hidden, topK));
+        Kernels.ExpertDown(down, new Rows(act, width), assignments, new Rows(expertOut, hidden), shape, work, shared, combineInDown ? combine : null);
+        if (!combineInDown) Kernels.Combine(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, combine.Shape);
 
         var expected = residual.ToArray();
         static float[] Mlp(float[] gate, float[] up, float[] down, int rows, int hidden, ReadOnlySpan<float> x)

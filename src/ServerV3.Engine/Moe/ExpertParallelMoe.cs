@@ -45,6 +45,7 @@ public sealed class ExpertParallelMoe : IDisposable
     private readonly int[] rankCounts;
     private (RoutedExperts Experts, Rows Normed, bool Timed) current;
     private (MlpWeights Weights, Rows Hidden, int Tokens)? currentShared;
+    private RoutedCombine? currentCombine;
 
     /// <param name="moeLayers">Every MoE layer's model layer index and weights (the MTP layer's too).</param>
     internal ExpertParallelMoe(ComputeDevice device, ModelConfig config, ModelShapeOptions shape, ExpertParallelOptions options,
@@ -162,6 +163,9 @@ public sealed class ExpertParallelMoe : IDisposable
         long dispatched = Stopwatch.GetTimestamp();
 
         current = (routed, normed, timed);
+        var combine = new RoutedCombine(new Rows(expertOutput.View, h), choiceSlots.View, ChosenWeights.View, hidden, new CombineShape(tokens, h, k));
+        // A single rank has every expert output after its down projection, so the combine joins that launch.
+        currentCombine = ranks.Length == 1 ? combine : null;
         int busyCount = 0;
         foreach (var rank in ranks.AsSpan(1))
             if (plan.Assignments(rank.Index) > 0) busy[busyCount++] = rank;
@@ -182,7 +186,7 @@ public sealed class ExpertParallelMoe : IDisposable
         if (failure is not null) throw failure;
         long computed = Stopwatch.GetTimestamp();
 
-        kernels.Combine(new Rows(expertOutput.View, h), choiceSlots.View, ChosenWeights.View, hidden, new CombineShape(tokens, h, k));
+        if (currentCombine is null) kernels.Combine(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, combine.Shape);
         if (timed) kernels.Accelerator.Synchronize();
         long end = Stopwatch.GetTimestamp();
 
@@ -210,5 +214,5 @@ public sealed class ExpertParallelMoe : IDisposable
 
     private void RunRank(ExpertRank rank) =>
         rank.Compute(current.Experts.Ranks[rank.Index], plan, current.Normed, sentRows.View, expertOutput.View, current.Timed,
-            rank.Index == 0 ? currentShared : null);
+            rank.Index == 0 ? currentShared : null, rank.Index == 0 ? currentCombine : null);
 }

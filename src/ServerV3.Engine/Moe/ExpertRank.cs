@@ -75,8 +75,9 @@ internal sealed class ExpertRank : IDisposable
     /// <param name="output">The primary's expert output; this rank's results go to rows from <see cref="DispatchPlan.OutputBase"/>.</param>
     /// <param name="timed">Synchronise between phases so that <see cref="ReceiveTicks"/> and <see cref="SendTicks"/> are exact.</param>
     /// <param name="shared">The layer's shared experts (the primary only): hidden rows [0, tokens) get their output added in the same launches.</param>
+    /// <param name="combine">The layer's combine into hidden, when the primary is the only rank (it then has every output).</param>
     public void Compute(MlpWeights experts, DispatchPlan plan, Rows normed, ArrayView1D<float, Stride1D.Dense> sent, ArrayView1D<float, Stride1D.Dense> output, bool timed,
-        (MlpWeights Weights, Rows Hidden, int Tokens)? shared = null)
+        (MlpWeights Weights, Rows Hidden, int Tokens)? shared = null, RoutedCombine? combine = null)
     {
         var accelerator = Kernels.Accelerator;
         int slots = experts.Gate.Count, count = plan.Assignments(Index);
@@ -107,7 +108,7 @@ internal sealed class ExpertRank : IDisposable
                 new Rows(sharedScratch!.View, sharedIntermediate), s.Hidden, s.Tokens);
         }
         Kernels.ExpertGateUp(experts.Gate, experts.Up, x, assignments, act, new Rows(upScratch.View, intermediate), shape, work, sharedExperts);
-        Kernels.ExpertDown(experts.Down, act, assignments, y, shape, work, sharedExperts);
+        Kernels.ExpertDown(experts.Down, act, assignments, y, shape, work, sharedExperts, combine);
         if (timed) accelerator.Synchronize();
         long computedAt = Stopwatch.GetTimestamp();
 

@@ -107,11 +107,15 @@ public static class CpuKernels
             GateUpRows(sharedGate, sharedUp, x, sharedAct, sharedScratch, shared.Tokens, WorkRange.Start(shared.Intermediate), WorkRange.End(shared.Intermediate));
     }
 
-    /// <summary>The routed experts' outputs over their assignments, then hidden += the shared experts' down projection; each worker takes its range of the hidden rows.</summary>
+    /// <summary>
+    /// The routed experts' outputs over their assignments, then hidden += the shared experts' down projection, then
+    /// (when asked) the combine of the routed outputs into hidden: each worker takes its range of the hidden columns
+    /// for all three, so the combine reads only what the same worker wrote.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertDown<TWeights>(
         TWeights down, TWeights sharedDown, Rows act, Rows sharedAct, ExpertAssignments assignments, Rows output, Rows hidden,
-        ExpertShape shape, SharedShape shared)
+        RoutedCombine combine, ExpertShape shape, SharedShape shared)
         where TWeights : struct, IWeightMatrix
     {
         int start = WorkRange.Start(shape.Hidden), end = WorkRange.End(shape.Hidden);
@@ -121,6 +125,8 @@ public static class CpuKernels
             if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
         }
         if (shared.Tokens > 0) sharedDown.MultiplyOnCpu(0, start, end, sharedAct, default, 0, shared.Tokens, hidden, 1);
+        var c = combine.Shape;
+        if (c.Tokens > 0) CpuRowKernels.CombineRows(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, c, 0, c.Tokens, start, end);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public static class CpuRowKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
-        CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens));
+        CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens), 0, shape.Hidden);
 
     /// <summary>Same arithmetic as <see cref="RmsNormKernels.RmsNorm"/> in groups of one thread: sequential sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]
@@ -45,9 +45,14 @@ public static class CpuRowKernels
         }
     }
 
+    /// <summary>
+    /// Tokens [start, end), columns [columnStart, columnEnd) of the combine. Each element is one FMA chain over k then
+    /// one add, whether its column falls in a vector chunk or the scalar tail, so any partition gives the same values.
+    /// </summary>
     [External("serverv3_combine_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void CombineRows(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape, int start, int end)
+    internal static unsafe void CombineRows(
+        Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape, int start, int end, int columnStart, int columnEnd)
     {
         int* slots = CpuPointers.Of(choiceSlots);
         float* w = CpuPointers.Of(weights);
@@ -55,8 +60,8 @@ public static class CpuRowKernels
         for (int t = start; t < end; t++)
         {
             float* h = CpuPointers.Of(hidden.Data) + hidden.Offset + (long)t * hidden.Stride;
-            int c = 0;
-            for (; c + 16 <= shape.Hidden; c += 16)
+            int c = columnStart;
+            for (; c + 16 <= columnEnd; c += 16)
             {
                 var sum = Vector512<float>.Zero;
                 for (int k = 0; k < shape.TopK; k++)
@@ -66,7 +71,7 @@ public static class CpuRowKernels
                 }
                 (Vector512.Load(h + c) + sum).Store(h + c);
             }
-            for (; c < shape.Hidden; c++)
+            for (; c < columnEnd; c++)
             {
                 float sum = 0;
                 for (int k = 0; k < shape.TopK; k++)

@@ -36,7 +36,10 @@ internal abstract class FormatKernels
     public abstract void ExpertGateUp(
         KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared);
 
-    public abstract void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared);
+    /// <param name="combine">The combine, run in the same launch by the CPU body only (the portable body's groups own
+    /// (assignment, row) pairs, not columns, so it must be null there).</param>
+    public abstract void ExpertDown(
+        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine);
 
     public abstract void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim);
 }
@@ -66,9 +69,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertGateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>? expertGateUpCpu =
         cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>(CpuKernels.ExpertGateUp) : null;
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape> expertDown = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(CpuKernels.ExpertDown)
-        : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertDown);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertDown =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertDown);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape>? expertDownCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape>(CpuKernels.ExpertDown) : null;
     private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup =
         accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
 
@@ -111,9 +115,19 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
             expertGateUp!(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, shared?.Act ?? act, shape, sharedShape);
     }
 
-    public override void ExpertDown(KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared) =>
-        expertDown(config, view(down), view(shared?.Down ?? down), act, shared?.Act ?? act, assignments, output, shared?.Hidden ?? output, shape,
-            new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0));
+    public override void ExpertDown(
+        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine)
+    {
+        var sharedShape = new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0);
+        TWeights sharedDown = view(shared?.Down ?? down);
+        Rows sharedAct = shared?.Act ?? act, hidden = shared?.Hidden ?? output;
+        if (expertDownCpu is not null)
+            expertDownCpu(config, view(down), sharedDown, act, sharedAct, assignments, output, hidden, combine ?? default, shape, sharedShape);
+        else if (combine is null)
+            expertDown!(config, view(down), sharedDown, act, sharedAct, assignments, output, hidden, shape, sharedShape);
+        else
+            throw new InvalidOperationException("the portable expert down body cannot combine in the same launch");
+    }
 
     public override void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim) =>
         lookup(config, view(table), ids, output, tokens, dim);

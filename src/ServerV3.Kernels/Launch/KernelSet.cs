@@ -141,15 +141,24 @@ public sealed class KernelSet : IDisposable
             gate, up, x, assignments, act, scratch, shape, shared);
     }
 
-    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work, SharedExperts? shared = null)
+    /// <param name="combine">The layer's combine into hidden, when this is the only rank: the CPU workers own whole hidden
+    /// columns of every output, so they combine theirs in the same launch; a GPU's groups own (assignment, row) pairs,
+    /// so there the combine follows as its own launch.</param>
+    public void ExpertDown(WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, ExpertWork work,
+        SharedExperts? shared = null, RoutedCombine? combine = null)
     {
-        long sharedTokens = shared?.Tokens ?? 0;
+        var fused = UsesCpuBodies ? combine : null;
+        long sharedTokens = shared?.Tokens ?? 0, combined = fused?.Shape.Tokens ?? 0;
         int sharedRows = shared?.Gate.Rows ?? 0;
-        using var timer = Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden) + Matmul(sharedTokens, sharedRows, shape.Hidden),
-            work.ActiveExperts * down.MatrixBytes + (shared?.Down.MatrixBytes ?? 0)
-            + Activations(work.Assignments, shape.Intermediate + shape.Hidden) + Activations(sharedTokens, sharedRows + 2 * shape.Hidden));
-        if (shared is { } sharedDown) SameFormat(down, sharedDown.Down); // routed and shared experts share one kernel instantiation
-        Formats(down).ExpertDown(GroupConfig((work.Assignments + (int)sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output, shape, shared);
+        using (Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden) + Matmul(sharedTokens, sharedRows, shape.Hidden),
+            work.ActiveExperts * down.MatrixBytes + (shared?.Down.MatrixBytes ?? 0) + Activations(work.Assignments, shape.Intermediate + shape.Hidden)
+            + Activations(sharedTokens, sharedRows + 2 * shape.Hidden) + Activations(combined, 2 * shape.Hidden)))
+        {
+            if (shared is { } sharedDown) SameFormat(down, sharedDown.Down); // routed and shared experts share one kernel instantiation
+            Formats(down).ExpertDown(GroupConfig((work.Assignments + (int)sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output,
+                shape, shared, fused);
+        }
+        if (combine is { } c && fused is null) Combine(c.ExpertOutput, c.ChoiceSlots, c.Weights, c.Hidden, c.Shape);
     }
 
     public void Lookup(WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim)

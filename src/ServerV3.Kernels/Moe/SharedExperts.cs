@@ -1,3 +1,4 @@
+using ILGPU;
 using ServerV3.Kernels.Launch;
 using ServerV3.Kernels.Weights;
 
@@ -11,3 +12,16 @@ public readonly record struct SharedExperts(WeightBuffer Gate, WeightBuffer Up, 
 
 /// <summary>The shared experts' part of a grouped launch (Tokens 0: none).</summary>
 public readonly record struct SharedShape(int Tokens, int Intermediate);
+
+/// <summary>
+/// The combine hidden[t] += Σ_k weight[t, k] · expertOutput[slot of (t, k)] run in the expert down launch (on the CPU,
+/// whose workers own whole columns of every output; a GPU launches it after).
+/// </summary>
+public readonly struct RoutedCombine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
+{
+    public Rows ExpertOutput { get; } = expertOutput;
+    public ArrayView<int> ChoiceSlots { get; } = choiceSlots;
+    public ArrayView<float> Weights { get; } = weights;
+    public Rows Hidden { get; } = hidden;
+    public CombineShape Shape { get; } = shape;
+}
