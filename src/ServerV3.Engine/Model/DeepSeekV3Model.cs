@@ -168,17 +168,10 @@ public sealed class DeepSeekV3Model : IDisposable
 
     private void RunLayer(DecoderLayerWeights layer, int cacheLayer, StepBatch batch, IActivationObserver? observer)
     {
-        int n = batch.NumTokens, h = Config.HiddenSize;
+        int n = batch.NumTokens;
         Attention(layer.Attention, layer.InputNorm, cacheLayer, n);
-        if (layer.Dense is { } dense)
-        {
-            kernels.RmsNorm(Hidden, Normed, layer.PostAttentionNorm.View, n, h, eps);
-            Mlp(dense, n);
-        }
-        else
-        {
-            Moe(layer.Moe!, layer.PostAttentionNorm, n, cacheLayer, observer);
-        }
+        if (layer.Dense is { } dense) Mlp(dense, layer.PostAttentionNorm, n);
+        else Moe(layer.Moe!, layer.PostAttentionNorm, n, cacheLayer, observer);
     }
 
     /// <summary>The attention block on rmsnorm(hidden) (the input norm runs fused into the first projection), adding its output to hidden.</summary>
@@ -210,11 +203,12 @@ public sealed class DeepSeekV3Model : IDisposable
         kernels.Linear(a.O, 0, output, Hidden, new LinearShape(n, heads * c.VHeadDim, h, 1));
     }
 
-    private void Mlp(MlpWeights mlp, int n)
+    /// <summary>The dense MLP on rmsnorm(hidden) (the norm runs fused into gate/up), adding its output to hidden.</summary>
+    private void Mlp(MlpWeights mlp, MemoryBuffer1D<float, Stride1D.Dense> postAttentionNorm, int n)
     {
         int h = Config.HiddenSize;
         var act = new Rows(ws.Activation.View, mlp.Intermediate);
-        kernels.GateUp(mlp.Gate, mlp.Up, Normed, act, new Rows(ws.ActivationScratch.View, mlp.Intermediate), new LinearShape(n, h, mlp.Intermediate, 0));
+        kernels.GateUp(Hidden, postAttentionNorm.View, eps, mlp.Gate, mlp.Up, act, new Rows(ws.ActivationScratch.View, mlp.Intermediate), n);
         kernels.Linear(mlp.Down, 0, act, Hidden, new LinearShape(n, mlp.Intermediate, h, 1));
     }
 

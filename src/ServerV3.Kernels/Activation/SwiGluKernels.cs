@@ -6,12 +6,13 @@ using ServerV3.Kernels.Weights;
 namespace ServerV3.Kernels.Activation;
 
 /// <summary>
-/// The fused first half of a SwiGLU MLP: act[t, r] = silu(gate[r] · x[t]) * (up[r] · x[t]), a group per output
-/// element (token-major, as in <see cref="LinearKernels.Linear"/>).
+/// The fused first half of a dense SwiGLU MLP with the RMSNorm before it: act[t, r] = silu(gate[r] · n[t]) *
+/// (up[r] · n[t]) with n[t] = rmsnorm(x[t]), a group per output element (token-major, as in
+/// <see cref="LinearKernels.Linear"/>) that takes its token's norm itself (<see cref="NormLinearKernels"/>).
 /// </summary>
 public static class SwiGluKernels
 {
-    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, LinearShape shape)
+    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, ArrayView<float> normWeight, Rows act, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
@@ -19,8 +20,9 @@ public static class SwiGluKernels
         for (int item = Grid.IdxX; item < items; item += Grid.DimX)
         {
             int t = item / shape.OutFeatures, row = item % shape.OutFeatures;
-            float g = LinearKernels.GroupDot(gate, 0, row, x, t, shape.InFeatures, partials);
-            float u = LinearKernels.GroupDot(up, 0, row, x, t, shape.InFeatures, partials);
+            float inverseRms = NormLinearKernels.InverseRms(x, t, shape.InFeatures, shape.Eps, partials);
+            float g = NormLinearKernels.NormalizedDot(gate, row, x, t, inverseRms, normWeight, shape.InFeatures, partials);
+            float u = NormLinearKernels.NormalizedDot(up, row, x, t, inverseRms, normWeight, shape.InFeatures, partials);
             if (Group.IdxX == 0) act[t, row] = Silu(g) * u;
         }
     }

@@ -65,12 +65,18 @@ public static class CpuKernels
         for (int t = start; t < end; t++) MoeKernels.RouteToken(logits, bias, scratch, output, shape.Router, t);
     }
 
-    /// <summary>act = silu(gate · x) * (up · x); the up projection goes through <paramref name="scratch"/> (same shape as act).</summary>
+    /// <summary>
+    /// act = silu(gate · n) * (up · n) with n = rmsnorm(x): every worker normalises all the tokens into its own rows of
+    /// <paramref name="normScratch"/> ([workers * tokens, in], RMSNorm's arithmetic), then computes its range of act's
+    /// columns; the up projection goes through <paramref name="scratch"/> (same shape as act).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, Rows act, Rows scratch, LinearShape shape)
+    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        GateUpRows(gate, up, x, act, scratch, shape.Tokens, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures));
+        var own = new Rows(normScratch.Data, normScratch.Stride, normScratch.Offset + WorkRange.Thread * shape.Tokens * normScratch.Stride);
+        CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
+        GateUpRows(gate, up, own, act, scratch, shape.Tokens, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures));
     }
 
     /// <summary>Rows [start, end) of act = silu(gate · x) * (up · x) for tokens [0, tokens).</summary>

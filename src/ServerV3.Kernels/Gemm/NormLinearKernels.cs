@@ -30,19 +30,12 @@ public static class NormLinearKernels
                 continue;
             }
             int t = item / outputs, row = item % outputs;
-            float squares = 0;
-            for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX)
-            {
-                float v = x[t, c];
-                squares += v * v;
-            }
-            float inverseRms = 1f / MathF.Sqrt(GroupSum.Of(squares, partials) / shape.InFeatures + shape.Eps);
+            float inverseRms = InverseRms(x, t, shape.InFeatures, shape.Eps, partials);
             bool first = row < shape.OutFeatures;
             int weightRow = first ? row : row - shape.OutFeatures;
-            float sum = 0;
-            for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX)
-                sum += (first ? weights.Get(0, weightRow, c) : second.Get(0, weightRow, c)) * (x[t, c] * inverseRms * normWeight[c]);
-            sum = GroupSum.Of(sum, partials);
+            float sum = first
+                ? NormalizedDot(weights, weightRow, x, t, inverseRms, normWeight, shape.InFeatures, partials)
+                : NormalizedDot(second, weightRow, x, t, inverseRms, normWeight, shape.InFeatures, partials);
             if (Group.IdxX == 0)
             {
                 if (first) y[t, weightRow] = sum;
@@ -51,6 +44,28 @@ public static class NormLinearKernels
             if (shape.WriteNormed != 0 && row == 0)
                 for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX) normed[t, c] = x[t, c] * inverseRms * normWeight[c];
         }
+    }
+
+    /// <summary>1 / sqrt(mean(x[t]^2) + eps), shared by the group (every thread must call it).</summary>
+    public static float InverseRms(Rows x, int t, int length, float eps, ArrayView<float> partials)
+    {
+        float squares = 0;
+        for (int c = Group.IdxX; c < length; c += Group.DimX)
+        {
+            float v = x[t, c];
+            squares += v * v;
+        }
+        return 1f / MathF.Sqrt(GroupSum.Of(squares, partials) / length + eps);
+    }
+
+    /// <summary>W[row] · rmsnorm(x[t]) with the row normalised on the fly as RMSNorm writes it, shared by the group (every thread must call it).</summary>
+    public static float NormalizedDot<TWeights>(
+        TWeights weights, int row, Rows x, int t, float inverseRms, ArrayView<float> normWeight, int length, ArrayView<float> partials)
+        where TWeights : struct, IWeightMatrix
+    {
+        float sum = 0;
+        for (int c = Group.IdxX; c < length; c += Group.DimX) sum += weights.Get(0, row, c) * (x[t, c] * inverseRms * normWeight[c]);
+        return GroupSum.Of(sum, partials);
     }
 }
 

@@ -26,7 +26,9 @@ internal abstract class FormatKernels
         RouteOutput output, GateShape shape);
 
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
-    public abstract void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape);
+    /// <param name="normScratch">The CPU body's normalised rows, [workers * tokens, in].</param>
+    public abstract void GateUp(
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape);
 
     public abstract void Attention(
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
@@ -58,10 +60,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape> gate = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(CpuKernels.Gate)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(MoeKernels.Gate);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, LinearShape>? gateUp =
-        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, LinearShape>(SwiGluKernels.GateUp);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, Rows, LinearShape>? gateUpCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, Rows, LinearShape>(CpuKernels.GateUp) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, NormLinearShape>? gateUp =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, NormLinearShape>(SwiGluKernels.GateUp);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>? gateUpCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(CpuKernels.GateUp) : null;
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape> attention = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(CpuKernels.Attention)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
@@ -92,10 +94,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         RouteOutput output, GateShape shape) =>
         gate(config, view(router), x, normWeight, normed, logits, bias, scratch, output, shape);
 
-    public override void GateUp(KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
+    public override void GateUp(
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape)
     {
-        if (gateUpCpu is not null) gateUpCpu(config, view(gate), view(up), x, act, scratch, shape);
-        else gateUp!(config, view(gate), view(up), x, act, shape);
+        if (gateUpCpu is not null) gateUpCpu(config, view(gate), view(up), x, normWeight, act, scratch, normScratch, shape);
+        else gateUp!(config, view(gate), view(up), x, normWeight, act, shape);
     }
 
     public override void Attention(

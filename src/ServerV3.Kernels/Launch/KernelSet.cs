@@ -101,11 +101,18 @@ public sealed class KernelSet : IDisposable
             normed ?? scratch, scratch, y, second is null ? y : y2, write, shape);
     }
 
-    public void GateUp(WeightBuffer gate, WeightBuffer up, Rows x, Rows act, Rows scratch, LinearShape shape)
+    /// <summary>
+    /// act = silu(gate · n) * (up · n) with n = rmsnorm(x) in one launch (a dense MLP's norm, gate and up);
+    /// <paramref name="scratch"/> has act's shape (the CPU body's up projection).
+    /// </summary>
+    public void GateUp(Rows x, ArrayView<float> normWeight, float eps, WeightBuffer gate, WeightBuffer up, Rows act, Rows scratch, int tokens)
     {
-        using var timer = Measure("gateUp", 2 * Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
-            gate.MatrixBytes + up.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures));
-        SameFormat(gate, up).GateUp(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), gate, up, x, act, scratch, shape);
+        int inFeatures = gate.Cols, outFeatures = gate.Rows;
+        using var timer = Measure("gateUp", 2 * Matmul(tokens, inFeatures, outFeatures),
+            gate.MatrixBytes + up.MatrixBytes + Activations(tokens, inFeatures + outFeatures));
+        var normScratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
+        SameFormat(gate, up).GateUp(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), gate, up, x, normWeight, act, scratch, normScratch,
+            new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps, 0));
     }
 
     /// <summary>
