@@ -77,7 +77,7 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
         {
             var (projection, _) = device.RandomWeights(random, format, 1, 12, 20);
             Kernels.NormLinear(new Rows(device.Upload(KernelTestDevice.RandomValues(random, tokens * 20)), 20), device.Upload(KernelTestDevice.RandomValues(random, 20)),
-                1e-6f, null, projection, new Rows(device.Poisoned(tokens * 12), 12), tokens, latent: write);
+                1e-6f, projection, new Rows(device.Poisoned(tokens * 12), 12), tokens, latent: write);
         }
         Kernels.Attention(kvB, new Rows(device.Upload(q), heads * qHead), device.Upload(positions), rope, cache, layout,
             new Rows(device.Poisoned(tokens * heads * width), width), new Rows(device.Poisoned(tokens * heads * latent), latent),

@@ -189,12 +189,12 @@ public sealed class DeepSeekV3Model : IDisposable
         if (a.QA is { } qa)
         {
             var low = new Rows(ws.QLowRank.View, c.QLoraRank!.Value);
-            kernels.NormLinear(Hidden, inputNorm.View, eps, null, qa, low, n, a.KvA, kva);
-            kernels.NormLinear(low, a.QANorm!.View, eps, null, a.QB!, query, n, latent: write);
+            kernels.NormLinear(Hidden, inputNorm.View, eps, qa, low, n, a.KvA, kva);
+            kernels.NormLinear(low, a.QANorm!.View, eps, a.QB!, query, n, latent: write);
         }
         else
         {
-            kernels.NormLinear(Hidden, inputNorm.View, eps, null, a.QProj!, query, n, a.KvA, kva);
+            kernels.NormLinear(Hidden, inputNorm.View, eps, a.QProj!, query, n, a.KvA, kva);
             kernels.WriteLatent(write);
         }
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);

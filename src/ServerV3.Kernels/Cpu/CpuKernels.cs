@@ -28,19 +28,17 @@ public static class CpuKernels
     /// <summary>
     /// y = W · rmsnorm(x) and y2 = W2 · rmsnorm(x) (see <see cref="NormLinearKernels.NormLinear"/>). Every worker
     /// normalises all the tokens into its own rows of <paramref name="scratch"/> ([workers * tokens, in]) with RMSNorm's
-    /// arithmetic, writes its slice of them to <paramref name="normed"/> when asked, and multiplies its range of the
+    /// arithmetic and multiplies its range of the
     /// two projections' rows taken end to end; then its slice of the tokens' latent cache writes, if any.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormLinear<TWeights>(
-        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2, LatentCacheWrite latent,
+        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2, LatentCacheWrite latent,
         NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
         CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
-        if (shape.WriteNormed != 0)
-            CpuRowKernels.RmsNormRows(x, normed, normWeight, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens), shape.InFeatures, shape.Eps);
         int outputs = shape.OutFeatures + shape.SecondOutFeatures, start = WorkRange.Start(outputs), end = WorkRange.End(outputs);
         if (start < shape.OutFeatures) weights.MultiplyOnCpu(0, start, Math.Min(end, shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
         if (end > shape.OutFeatures)

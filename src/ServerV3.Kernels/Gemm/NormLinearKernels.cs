@@ -7,16 +7,15 @@ namespace ServerV3.Kernels.Gemm;
 
 /// <summary>
 /// y[t, r] = W[r, :] · rmsnorm(x[t]) and, for a second projection of the same normalised rows (MLA's q_a and kv_a),
-/// y2[t, r] = W2[r, :] · rmsnorm(x[t]), in one launch; optionally also normed[t] = rmsnorm(x[t]) for the layer's
-/// other readers: RMSNorm fused into the projections that follow it. A group owns one output element as in
+/// y2[t, r] = W2[r, :] · rmsnorm(x[t]), in one launch: RMSNorm fused into the projections that follow it. A group owns one output element as in
 /// <see cref="LinearKernels.Linear"/> and first takes its token's sum of squares itself, so no group waits for
-/// another; normed must not overlap x. The step's latent cache write, which needs none of this, can ride in the
+/// another. The step's latent cache write, which needs none of this, can ride in the
 /// same launch (a group per token after the projections' groups).
 /// </summary>
 public static class NormLinearKernels
 {
     public static void NormLinear<TWeights>(
-        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows normed, Rows y, Rows y2, LatentCacheWrite latent, NormLinearShape shape)
+        TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows y, Rows y2, LatentCacheWrite latent, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
@@ -41,8 +40,6 @@ public static class NormLinearKernels
                 if (first) y[t, weightRow] = sum;
                 else y2[t, weightRow] = sum;
             }
-            if (shape.WriteNormed != 0 && row == 0)
-                for (int c = Group.IdxX; c < shape.InFeatures; c += Group.DimX) normed[t, c] = x[t, c] * inverseRms * normWeight[c];
         }
     }
 
@@ -70,5 +67,4 @@ public static class NormLinearKernels
 }
 
 /// <param name="SecondOutFeatures">Rows of the second projection (0: none).</param>
-/// <param name="WriteNormed">1: also write rmsnorm(x) to the normed rows.</param>
-public readonly record struct NormLinearShape(int Tokens, int InFeatures, int OutFeatures, int SecondOutFeatures, float Eps, int WriteNormed);
+public readonly record struct NormLinearShape(int Tokens, int InFeatures, int OutFeatures, int SecondOutFeatures, float Eps);

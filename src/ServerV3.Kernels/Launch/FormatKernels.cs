@@ -18,7 +18,7 @@ internal abstract class FormatKernels
 
     /// <param name="scratch">The CPU body's normalised rows, [workers * tokens, in].</param>
     public abstract void NormLinear(
-        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2,
+        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2,
         LatentCacheWrite latent, NormLinearShape shape);
 
     public abstract void Gate(
@@ -53,10 +53,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(CpuKernels.Linear)
         : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinear =
-        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>(NormLinearKernels.NormLinear);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinearCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>(CpuKernels.NormLinear) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinear =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, LatentCacheWrite, NormLinearShape>(NormLinearKernels.NormLinear);
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinearCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>(CpuKernels.NormLinear) : null;
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape> gate = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(CpuKernels.Gate)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(MoeKernels.Gate);
@@ -82,11 +82,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         linear(config, view(w), matrix, x, y, shape);
 
     public override void NormLinear(
-        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows normed, Rows scratch, Rows y, Rows y2,
+        KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2,
         LatentCacheWrite latent, NormLinearShape shape)
     {
-        if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, normed, scratch, y, y2, latent, shape);
-        else normLinear!(config, view(w), view(second), x, normWeight, normed, y, y2, latent, shape);
+        if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, scratch, y, y2, latent, shape);
+        else normLinear!(config, view(w), view(second), x, normWeight, y, y2, latent, shape);
     }
 
     public override void Gate(

@@ -81,24 +81,23 @@ public sealed class KernelSet : IDisposable
 
     /// <summary>
     /// y = W · rmsnorm(x) in one launch (RMSNorm fused into the projection); with <paramref name="second"/> also
-    /// y2 = W2 · rmsnorm(x) in the same launch; with <paramref name="normed"/> also rmsnorm(x) there for the layer's
-    /// other readers (it must not overlap x); with <paramref name="latent"/> the step's latent cache write as well.
+    /// y2 = W2 · rmsnorm(x) in the same launch; with <paramref name="latent"/> the step's latent cache write as well.
     /// </summary>
-    public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, Rows? normed, WeightBuffer w, Rows y, int tokens,
+    public void NormLinear(Rows x, ArrayView<float> normWeight, float eps, WeightBuffer w, Rows y, int tokens,
         WeightBuffer? second = null, Rows y2 = default, LatentCacheWrite? latent = null)
     {
         int inFeatures = w.Cols, outFeatures = w.Rows, secondOut = second?.Rows ?? 0, writes = latent?.Shape.Tokens ?? 0;
         if (second is not null && second.Cols != inFeatures)
             throw new ArgumentException($"the second projection takes {second.Cols} features, the first {inFeatures}", nameof(second));
         using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures + secondOut),
-            w.MatrixBytes + (second?.MatrixBytes ?? 0) + Activations(tokens, inFeatures * (normed is null ? 1 : 2) + outFeatures + secondOut));
-        var shape = new NormLinearShape(tokens, inFeatures, outFeatures, secondOut, eps, normed is null ? 0 : 1);
+            w.MatrixBytes + (second?.MatrixBytes ?? 0) + Activations(tokens, inFeatures + outFeatures + secondOut));
+        var shape = new NormLinearShape(tokens, inFeatures, outFeatures, secondOut, eps);
         var scratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
         var formats = second is null ? Formats(w) : SameFormat(w, second);
         // Without a cache write the kernel sees zero tokens to write; its other fields are never read.
         var write = latent ?? new LatentCacheWrite(y, normWeight, normWeight, default, default, default);
         formats.NormLinear(GroupConfig(tokens * (outFeatures + secondOut) + writes, LinearKernels.DotGroup), w, second ?? w, x, normWeight,
-            normed ?? scratch, scratch, y, second is null ? y : y2, write, shape);
+            scratch, y, second is null ? y : y2, write, shape);
     }
 
     /// <summary>
@@ -112,7 +111,7 @@ public sealed class KernelSet : IDisposable
             gate.MatrixBytes + up.MatrixBytes + Activations(tokens, inFeatures + outFeatures));
         var normScratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
         SameFormat(gate, up).GateUp(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), gate, up, x, normWeight, act, scratch, normScratch,
-            new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps, 0));
+            new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps));
     }
 
     /// <summary>
