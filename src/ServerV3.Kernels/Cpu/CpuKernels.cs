@@ -37,8 +37,7 @@ public static class CpuKernels
         NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
-        CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
+        var own = NormalizeIntoOwnRows(x, normWeight, scratch, shape);
         int outputs = shape.OutFeatures + shape.SecondOutFeatures, start = WorkRange.Start(outputs), end = WorkRange.End(outputs);
         if (start < shape.OutFeatures) weights.MultiplyOnCpu(0, start, Math.Min(end, shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
         if (end > shape.OutFeatures)
@@ -72,9 +71,21 @@ public static class CpuKernels
     public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        var own = new Rows(normScratch.Data, normScratch.Stride, normScratch.Offset + WorkRange.Thread * shape.Tokens * normScratch.Stride);
-        CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
+        var own = NormalizeIntoOwnRows(x, normWeight, normScratch, shape);
         GateUpRows(gate, up, own, act, scratch, shape.Tokens, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures));
+    }
+
+    /// <summary>
+    /// rmsnorm(x) for every token, with RMSNorm's arithmetic, into this worker's own rows of
+    /// <paramref name="scratch"/> ([workers * tokens, in]): a fused launch's workers each need every normalised row and
+    /// cannot wait for one another.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Rows NormalizeIntoOwnRows(Rows x, ArrayView<float> normWeight, Rows scratch, NormLinearShape shape)
+    {
+        var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
+        CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
+        return own;
     }
 
     /// <summary>Rows [start, end) of act = silu(gate · x) * (up · x) for tokens [0, tokens).</summary>

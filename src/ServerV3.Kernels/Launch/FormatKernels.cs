@@ -110,7 +110,7 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared)
     {
         // Without shared experts their arguments are never read: the routed ones stand in.
-        var sharedShape = new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0);
+        var sharedShape = SharedShape.Of(shared);
         TWeights sharedGate = view(shared?.Gate ?? gate), sharedUp = view(shared?.Up ?? up);
         if (expertGateUpCpu is not null)
             expertGateUpCpu(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, scratch, shared?.Act ?? act, shared?.Scratch ?? scratch, shape, sharedShape);
@@ -121,7 +121,7 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     public override void ExpertDown(
         KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine)
     {
-        var sharedShape = new SharedShape(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0);
+        var sharedShape = SharedShape.Of(shared);
         TWeights sharedDown = view(shared?.Down ?? down);
         Rows sharedAct = shared?.Act ?? act, hidden = shared?.Hidden ?? output;
         if (expertDownCpu is not null)

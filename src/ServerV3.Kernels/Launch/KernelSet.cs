@@ -92,7 +92,7 @@ public sealed class KernelSet : IDisposable
         using var timer = Measure("normLinear", Matmul(tokens, inFeatures, outFeatures + secondOut),
             w.MatrixBytes + (second?.MatrixBytes ?? 0) + Activations(tokens, inFeatures + outFeatures + secondOut));
         var shape = new NormLinearShape(tokens, inFeatures, outFeatures, secondOut, eps);
-        var scratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
+        var scratch = NormScratch(tokens, inFeatures);
         var formats = second is null ? Formats(w) : SameFormat(w, second);
         // Without a cache write the kernel sees zero tokens to write; its other fields are never read.
         var write = latent ?? new LatentCacheWrite(y, normWeight, normWeight, default, default, default);
@@ -109,7 +109,7 @@ public sealed class KernelSet : IDisposable
         int inFeatures = gate.Cols, outFeatures = gate.Rows;
         using var timer = Measure("gateUp", 2 * Matmul(tokens, inFeatures, outFeatures),
             gate.MatrixBytes + up.MatrixBytes + Activations(tokens, inFeatures + outFeatures));
-        var normScratch = new Rows(NormScratch((long)Math.Max(Workers, 1) * tokens * inFeatures), inFeatures);
+        var normScratch = NormScratch(tokens, inFeatures);
         SameFormat(gate, up).GateUp(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), gate, up, x, normWeight, act, scratch, normScratch,
             new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps));
     }
@@ -137,13 +137,12 @@ public sealed class KernelSet : IDisposable
     public void ExpertGateUp(WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, ExpertWork work,
         SharedExperts? shared = null)
     {
-        long sharedTokens = shared?.Tokens ?? 0;
-        int sharedRows = shared?.Gate.Rows ?? 0;
+        var (sharedTokens, sharedRows) = SharedShape.Of(shared);
         using var timer = Measure("expertGateUp", 2 * Matmul(work.Assignments, shape.Hidden, shape.Intermediate) + 2 * Matmul(sharedTokens, shape.Hidden, sharedRows),
             work.ActiveExperts * (gate.MatrixBytes + up.MatrixBytes) + (shared is { } s ? s.Gate.MatrixBytes + s.Up.MatrixBytes : 0)
             + Activations(work.Assignments, shape.Hidden + shape.Intermediate) + Activations(sharedTokens, shape.Hidden + sharedRows));
         if (shared is { } sharedGate) SameFormat(gate, sharedGate.Gate); // routed and shared experts share one kernel instantiation
-        SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate + (int)sharedTokens * sharedRows, LinearKernels.DotGroup),
+        SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate + sharedTokens * sharedRows, LinearKernels.DotGroup),
             gate, up, x, assignments, act, scratch, shape, shared);
     }
 
@@ -154,14 +153,14 @@ public sealed class KernelSet : IDisposable
         SharedExperts? shared = null, RoutedCombine? combine = null)
     {
         var fused = UsesCpuBodies ? combine : null;
-        long sharedTokens = shared?.Tokens ?? 0, combined = fused?.Shape.Tokens ?? 0;
-        int sharedRows = shared?.Gate.Rows ?? 0;
+        var (sharedTokens, sharedRows) = SharedShape.Of(shared);
+        long combined = fused?.Shape.Tokens ?? 0;
         using (Measure("expertDown", Matmul(work.Assignments, shape.Intermediate, shape.Hidden) + Matmul(sharedTokens, sharedRows, shape.Hidden),
             work.ActiveExperts * down.MatrixBytes + (shared?.Down.MatrixBytes ?? 0) + Activations(work.Assignments, shape.Intermediate + shape.Hidden)
             + Activations(sharedTokens, sharedRows + 2 * shape.Hidden) + Activations(combined, 2 * shape.Hidden)))
         {
             if (shared is { } sharedDown) SameFormat(down, sharedDown.Down); // routed and shared experts share one kernel instantiation
-            Formats(down).ExpertDown(GroupConfig((work.Assignments + (int)sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output,
+            Formats(down).ExpertDown(GroupConfig((work.Assignments + sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output,
                 shape, shared, fused);
         }
         if (combine is { } c && fused is null) Combine(c.ExpertOutput, c.ChoiceSlots, c.Weights, c.Hidden, c.Shape);
@@ -219,16 +218,19 @@ public sealed class KernelSet : IDisposable
         normScratch?.Dispose();
     }
 
-    /// <summary>The CPU bodies' scratch for normalised rows, grown to the largest request (one float for the portable bodies, which never read it).</summary>
-    private ArrayView<float> NormScratch(long floats)
+    /// <summary>
+    /// The CPU bodies' scratch for normalised rows, [workers * tokens, inFeatures], grown to the largest request (one
+    /// float for the portable bodies, which never read it).
+    /// </summary>
+    private Rows NormScratch(int tokens, int inFeatures)
     {
-        if (!UsesCpuBodies) floats = 1;
+        long floats = UsesCpuBodies ? (long)Workers * tokens * inFeatures : 1;
         if (normScratch is null || normScratch.Length < floats)
         {
             normScratch?.Dispose();
             normScratch = Accelerator.Allocate1D<float>(floats);
         }
-        return normScratch.View;
+        return new Rows(normScratch.View, inFeatures);
     }
 
     private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>

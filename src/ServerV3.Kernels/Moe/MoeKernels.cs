@@ -26,13 +26,7 @@ public static class MoeKernels
         var partials = SharedMemory.Allocate<float>(LinearKernels.DotGroup);
         for (int t = Grid.IdxX; t < shape.Router.Tokens; t += Grid.DimX)
         {
-            float squares = 0;
-            for (int c = Group.IdxX; c < shape.Hidden; c += Group.DimX)
-            {
-                float v = x[t, c];
-                squares += v * v;
-            }
-            float inverseRms = 1f / MathF.Sqrt(GroupSum.Of(squares, partials) / shape.Hidden + shape.Eps);
+            float inverseRms = NormLinearKernels.InverseRms(x, t, shape.Hidden, shape.Eps, partials);
             for (int c = Group.IdxX; c < shape.Hidden; c += Group.DimX) normed[t, c] = x[t, c] * inverseRms * normWeight[c];
             Group.Barrier(); // every dot product reads the whole normalised row
             for (int e = 0; e < shape.Router.Experts; e++)

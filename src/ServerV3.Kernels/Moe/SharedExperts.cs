@@ -11,7 +11,10 @@ namespace ServerV3.Kernels.Moe;
 public readonly record struct SharedExperts(WeightBuffer Gate, WeightBuffer Up, WeightBuffer Down, Rows Act, Rows Scratch, Rows Hidden, int Tokens);
 
 /// <summary>The shared experts' part of a grouped launch (Tokens 0: none).</summary>
-public readonly record struct SharedShape(int Tokens, int Intermediate);
+public readonly record struct SharedShape(int Tokens, int Intermediate)
+{
+    public static SharedShape Of(SharedExperts? shared) => new(shared?.Tokens ?? 0, shared?.Gate.Rows ?? 0);
+}
 
 /// <summary>
 /// The combine hidden[t] += Σ_k weight[t, k] · expertOutput[slot of (t, k)] run in the expert down launch (on the CPU,
