@@ -43,9 +43,8 @@ public sealed class ExpertParallelMoe : IDisposable
     private readonly int[] hostChosen;
     private readonly int[] expertCounts;
     private readonly int[] rankCounts;
-    private (RoutedExperts Experts, Rows Normed, bool Timed) current;
-    private (MlpWeights Weights, Rows Hidden, int Tokens)? currentShared;
-    private RoutedCombine? currentCombine;
+    /// <summary>The layer the ranks are computing: what <see cref="RunRank"/> hands each of them.</summary>
+    private (RoutedExperts Experts, Rows Normed, bool Timed, (MlpWeights Weights, Rows Hidden, int Tokens)? Shared, RoutedCombine? Combine) current;
 
     /// <param name="moeLayers">Every MoE layer's model layer index and weights (the MTP layer's too).</param>
     internal ExpertParallelMoe(ComputeDevice device, ModelConfig config, ModelShapeOptions shape, ExpertParallelOptions options,
@@ -162,10 +161,10 @@ public sealed class ExpertParallelMoe : IDisposable
         }
         long dispatched = Stopwatch.GetTimestamp();
 
-        current = (routed, normed, timed);
         var combine = new RoutedCombine(new Rows(expertOutput.View, h), choiceSlots.View, ChosenWeights.View, hidden, new CombineShape(tokens, h, k));
-        // A single rank has every expert output after its down projection, so the combine joins that launch.
-        currentCombine = ranks.Length == 1 ? combine : null;
+        // The primary runs the shared experts in its grouped launches; a single rank has every expert output after its
+        // down projection, so the combine joins that launch.
+        current = (routed, normed, timed, moe.Shared is { } shared ? (shared, hidden, tokens) : null, ranks.Length == 1 ? combine : null);
         int busyCount = 0;
         foreach (var rank in ranks.AsSpan(1))
             if (plan.Assignments(rank.Index) > 0) busy[busyCount++] = rank;
@@ -173,8 +172,7 @@ public sealed class ExpertParallelMoe : IDisposable
         Exception? failure = null;
         try
         {
-            currentShared = moe.Shared is { } shared ? (shared, hidden, tokens) : null;
-            if (plan.Assignments(0) > 0 || currentShared is not null) RunRank(ranks[0]);
+            if (plan.Assignments(0) > 0 || current.Shared is not null) RunRank(ranks[0]);
             if (timed) kernels.Accelerator.Synchronize();
         }
         finally
@@ -186,7 +184,7 @@ public sealed class ExpertParallelMoe : IDisposable
         if (failure is not null) throw failure;
         long computed = Stopwatch.GetTimestamp();
 
-        if (currentCombine is null) kernels.Combine(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, combine.Shape);
+        if (current.Combine is null) kernels.Combine(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, combine.Shape);
         if (timed) kernels.Accelerator.Synchronize();
         long end = Stopwatch.GetTimestamp();
 
@@ -214,5 +212,5 @@ public sealed class ExpertParallelMoe : IDisposable
 
     private void RunRank(ExpertRank rank) =>
         rank.Compute(current.Experts.Ranks[rank.Index], plan, current.Normed, sentRows.View, expertOutput.View, current.Timed,
-            rank.Index == 0 ? currentShared : null, rank.Index == 0 ? currentCombine : null);
+            rank.Index == 0 ? current.Shared : null, rank.Index == 0 ? current.Combine : null);
 }
