@@ -72,11 +72,16 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    [Fact]
-    public void LinearAccumulatesIntoTheOutput()
+    /// <param name="tokens">3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4 rows at a time when
+    /// <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
+    [Theory]
+    [InlineData(3, 48)]
+    [InlineData(5, 64)]
+    [InlineData(5, 48)]
+    public void LinearAccumulatesIntoTheOutput(int tokens, int cols)
     {
         var random = new Random(2);
-        const int rows = 64, cols = 48, tokens = 3;
+        const int rows = 64;
         var (weights, values) = device.RandomWeights(random, WeightFormat.Bf16, 1, rows, cols);
         var x = KernelTestDevice.RandomValues(random, tokens * cols);
         var residual = KernelTestDevice.RandomValues(random, tokens * rows);
@@ -89,12 +94,14 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     }
 
     /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7 and 16: fp32 panels of 4 tokens, and a leftover.</param>
-    /// <param name="cols">20,000: the CPU body's token blocks (256 KiB of activations) hold 4 tokens, so 9 tokens are 3 blocks.</param>
+    /// <param name="cols">144: a part chunk after the 32-column ones; 128: none (the panel's sums stored as vectors); 20,000: the
+    /// CPU body's token blocks (256 KiB of activations) hold 4 tokens, so 9 tokens are 3 blocks.</param>
     [Theory]
     [InlineData(2, 144)]
     [InlineData(3, 144)]
     [InlineData(7, 144)]
     [InlineData(16, 144)]
+    [InlineData(16, 128)]
     [InlineData(9, 20_000)]
     public void ARowsResultDoesNotDependOnTheOtherRowsOfTheBatch(int batch, int cols)
     {

@@ -144,7 +144,7 @@ internal static unsafe class CpuGemm
                 {
                     Widen(weights, r, 4, cols, panel);
                     int t = first;
-                    for (; t + 4 <= last; t += 4) Block4x4(panel, 0, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
+                    for (; t + 4 <= last; t += 4) Block4x4(panel.Row(0), r, cols, x, xStride, xRows, t, y, yStride, accumulate);
                     for (; t < last; t++) Block4x1(panel, 0, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
                 }
             }
@@ -220,7 +220,7 @@ internal static unsafe class CpuGemm
     private static float Finish<TWeights>(Vector512<float> acc, TWeights weights, int row, int c, int cols, float* x)
         where TWeights : struct, IWeightChunks
     {
-        float sum = Vector512.Sum(acc);
+        float sum = LaneSums.Of(acc);
         for (; c < cols; c++) sum = MathF.FusedMultiplyAdd(weights.Scalar(row, c), x[c], sum);
         return sum;
     }
@@ -324,13 +324,16 @@ internal static unsafe class CpuGemm
         a1 = Vector512.FusedMultiplyAdd(high, x1h, a1);
     }
 
+    /// <summary>
+    /// Four widened rows (<paramref name="panel"/>, fp32, row stride <paramref name="cols"/>) against four tokens: 16
+    /// accumulators, reduced together by <see cref="LaneSums.Of16"/> in <see cref="Dot"/>'s order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x4<TWeights>(
-        TWeights weights, int r, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
-        where TWeights : struct, IWeightChunks
+    private static void Block4x4(float* panel, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
     {
         float* x0 = XRow(x, xStride, xRows, t), x1 = XRow(x, xStride, xRows, t + 1);
         float* x2 = XRow(x, xStride, xRows, t + 2), x3 = XRow(x, xStride, xRows, t + 3);
+        float* w0 = panel, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
@@ -342,30 +345,40 @@ internal static unsafe class CpuGemm
             var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
             var x2l = Vector512.Load(x2 + c); var x2h = Vector512.Load(x2 + c + 16);
             var x3l = Vector512.Load(x3 + c); var x3h = Vector512.Load(x3 + c + 16);
-            weights.Load(r, c, out var low, out var high);
-            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a00, ref a01, ref a02, ref a03);
-            weights.Load(r + 1, c, out low, out high);
-            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a10, ref a11, ref a12, ref a13);
-            weights.Load(r + 2, c, out low, out high);
-            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a20, ref a21, ref a22, ref a23);
-            weights.Load(r + 3, c, out low, out high);
-            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a30, ref a31, ref a32, ref a33);
+            Row(Vector512.Load(w0 + c), Vector512.Load(w0 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a00, ref a01, ref a02, ref a03);
+            Row(Vector512.Load(w1 + c), Vector512.Load(w1 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a10, ref a11, ref a12, ref a13);
+            Row(Vector512.Load(w2 + c), Vector512.Load(w2 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a20, ref a21, ref a22, ref a23);
+            Row(Vector512.Load(w3 + c), Vector512.Load(w3 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a30, ref a31, ref a32, ref a33);
         }
-        Store(y, yStride, t, outRow, Finish(a00, weights, r, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow, Finish(a01, weights, r, c, cols, x1), accumulate);
-        Store(y, yStride, t + 2, outRow, Finish(a02, weights, r, c, cols, x2), accumulate);
-        Store(y, yStride, t + 3, outRow, Finish(a03, weights, r, c, cols, x3), accumulate);
-        Store(y, yStride, t, outRow + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
-        Store(y, yStride, t + 2, outRow + 1, Finish(a12, weights, r + 1, c, cols, x2), accumulate);
-        Store(y, yStride, t + 3, outRow + 1, Finish(a13, weights, r + 1, c, cols, x3), accumulate);
-        Store(y, yStride, t, outRow + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
-        Store(y, yStride, t + 2, outRow + 2, Finish(a22, weights, r + 2, c, cols, x2), accumulate);
-        Store(y, yStride, t + 3, outRow + 2, Finish(a23, weights, r + 2, c, cols, x3), accumulate);
-        Store(y, yStride, t, outRow + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
-        Store(y, yStride, t + 2, outRow + 3, Finish(a32, weights, r + 3, c, cols, x2), accumulate);
-        Store(y, yStride, t + 3, outRow + 3, Finish(a33, weights, r + 3, c, cols, x3), accumulate);
+        // Lanes 4k..4k + 3: token t + k's sums of the four rows.
+        var sums = LaneSums.Of16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
+        if (c == cols)
+        {
+            StoreRows(sums.GetLower().GetLower(), y + t * yStride + outRow, accumulate);
+            StoreRows(sums.GetLower().GetUpper(), y + (t + 1) * yStride + outRow, accumulate);
+            StoreRows(sums.GetUpper().GetLower(), y + (t + 2) * yStride + outRow, accumulate);
+            StoreRows(sums.GetUpper().GetUpper(), y + (t + 3) * yStride + outRow, accumulate);
+            return;
+        }
+        // Columns past the last whole chunk, one scalar FMA each, as Finish does.
+        float* partial = stackalloc float[16];
+        sums.Store(partial);
+        for (int k = 0; k < 4; k++)
+        {
+            float* xk = XRow(x, xStride, xRows, t + k);
+            for (int i = 0; i < 4; i++)
+            {
+                float sum = partial[4 * k + i];
+                for (int cc = c; cc < cols; cc++) sum = MathF.FusedMultiplyAdd(panel[i * cols + cc], xk[cc], sum);
+                Store(y, yStride, t + k, outRow + i, sum, accumulate);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void StoreRows(Vector128<float> values, float* target, bool accumulate)
+    {
+        if (accumulate) values = Vector128.Load(target) + values;
+        values.Store(target);
     }
 }
