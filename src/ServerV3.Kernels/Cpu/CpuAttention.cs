@@ -88,7 +88,7 @@ internal static unsafe class CpuAttention
                     corrections[h] = MathF.Exp(maxima[h] - newMax);
                     var weights = Exp(block - Vector512.Create(newMax));
                     weights.Store(score);
-                    denominators[h] = denominators[h] * corrections[h] + Vector512.Sum(weights);
+                    denominators[h] = denominators[h] * corrections[h] + LaneSums.Of(weights);
                     maxima[h] = newMax;
                 }
                 for (h = 0; h + 4 <= heads; h += 4)
@@ -183,10 +183,10 @@ internal static unsafe class CpuAttention
             e3 = Vector512.FusedMultiplyAdd(qe, Vector512.Load(k3 + c), e3);
             c += 16;
         }
-        scores[0] = Finish(Vector512.Sum(e0 + o0), q, k0, c, length) * scale;
-        scores[1] = Finish(Vector512.Sum(e1 + o1), q, k1, c, length) * scale;
-        scores[2] = Finish(Vector512.Sum(e2 + o2), q, k2, c, length) * scale;
-        scores[3] = Finish(Vector512.Sum(e3 + o3), q, k3, c, length) * scale;
+        scores[0] = Finish(LaneSums.Of(e0 + o0), q, k0, c, length) * scale;
+        scores[1] = Finish(LaneSums.Of(e1 + o1), q, k1, c, length) * scale;
+        scores[2] = Finish(LaneSums.Of(e2 + o2), q, k2, c, length) * scale;
+        scores[3] = Finish(LaneSums.Of(e3 + o3), q, k3, c, length) * scale;
     }
 
     /// <summary>
@@ -210,14 +210,19 @@ internal static unsafe class CpuAttention
             Half2x4(q0, q1, k0, k1, k2, k3, c, ref e00, ref e01, ref e02, ref e03, ref e10, ref e11, ref e12, ref e13);
             c += 16;
         }
-        scores0[0] = Finish(Vector512.Sum(e00 + o00), q0, k0, c, length) * scale;
-        scores0[1] = Finish(Vector512.Sum(e01 + o01), q0, k1, c, length) * scale;
-        scores0[2] = Finish(Vector512.Sum(e02 + o02), q0, k2, c, length) * scale;
-        scores0[3] = Finish(Vector512.Sum(e03 + o03), q0, k3, c, length) * scale;
-        scores1[0] = Finish(Vector512.Sum(e10 + o10), q1, k0, c, length) * scale;
-        scores1[1] = Finish(Vector512.Sum(e11 + o11), q1, k1, c, length) * scale;
-        scores1[2] = Finish(Vector512.Sum(e12 + o12), q1, k2, c, length) * scale;
-        scores1[3] = Finish(Vector512.Sum(e13 + o13), q1, k3, c, length) * scale;
+        var sums = LaneSums.Of8(e00 + o00, e01 + o01, e02 + o02, e03 + o03, e10 + o10, e11 + o11, e12 + o12, e13 + o13);
+        if (c == length)
+        {
+            var scaled = sums * Vector256.Create(scale);
+            scaled.GetLower().Store(scores0);
+            scaled.GetUpper().Store(scores1);
+            return;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            scores0[i] = Finish(sums[i], q0, keys[i], c, length) * scale;
+            scores1[i] = Finish(sums[4 + i], q1, keys[i], c, length) * scale;
+        }
     }
 
     /// <summary>One 16-column chunk of <see cref="Dot2x4"/>: each key's chunk loaded once, one FMA into each head's accumulator.</summary>
@@ -265,7 +270,7 @@ internal static unsafe class CpuAttention
             even = Vector512.FusedMultiplyAdd(Vector512.Load(a + c), Vector512.Load(b + c), even);
             c += 16;
         }
-        return Finish(Vector512.Sum(even + odd), a, b, c, length);
+        return Finish(LaneSums.Of(even + odd), a, b, c, length);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ public static class CpuRowKernels
                 var v = Vector512.Load(input + c);
                 acc = Vector512.FusedMultiplyAdd(v, v, acc);
             }
-            float sumSquares = Vector512.Sum(acc);
+            float sumSquares = LaneSums.Of(acc);
             for (; c < dim; c++) sumSquares = MathF.FusedMultiplyAdd(input[c], input[c], sumSquares);
             var inverseRms = Vector512.Create(1f / MathF.Sqrt(sumSquares / dim + eps));
             c = 0;

@@ -6,8 +6,8 @@ namespace ServerV3.Kernels.Cpu;
 
 /// <summary>
 /// Horizontal sums of Vector512 accumulators in one fixed tree: lane j + lane j + 8, then j + j + 4, then j + j + 2,
-/// then 0 + 1. <see cref="Of"/> reduces one accumulator and <see cref="Of16"/> sixteen at once (about 45 shuffles and
-/// adds instead of sixteen separate reductions); both give the same bits for an accumulator, so a (row, token)
+/// then 0 + 1. <see cref="Of"/> reduces one accumulator, <see cref="Of8"/> eight and <see cref="Of16"/> sixteen at once (about 45 shuffles and
+/// adds for sixteen instead of sixteen separate reductions); all give the same bits for an accumulator, so a (row, token)
 /// pair's result does not depend on the block that reduced it.
 /// </summary>
 internal static class LaneSums
@@ -38,6 +38,18 @@ internal static class LaneSums
         var u2 = Quarters(Halves(a8, a9), Halves(a10, a11));
         var u3 = Quarters(Halves(a12, a13), Halves(a14, a15));
         return Singles(Pairs(u0, u1), Pairs(u2, u3));
+    }
+
+    /// <summary>The sums of a0..a7, lane i holding the sum of a(i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public static Vector256<float> Of8(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+    {
+        var pairs = Pairs(Quarters(Halves(a0, a1), Halves(a2, a3)), Quarters(Halves(a4, a5), Halves(a6, a7)));
+        // Lane 4k holds the sum of a(k), lane 4k + 1 that of a(4 + k) (lanes 4k + 2 and 4k + 3 repeat them).
+        var sums = Singles(pairs, pairs);
+        return Vector512.Shuffle(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0)).GetLower();
     }
 
     /// <summary>Lanes 0..7: a's lane j + j + 8; lanes 8..15: b's.</summary>
