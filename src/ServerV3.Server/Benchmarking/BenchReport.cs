@@ -27,6 +27,8 @@ public sealed record BenchReport
     /// <summary>fp32 FMA peak of the cores in use (<see cref="ComputePeak"/>).</summary>
     [JsonPropertyName("peak_gflop_per_s")] public required double PeakGFlopsPerSecond { get; init; }
     /// <summary>Per-kernel figures of one profiled decode step (every launch synchronised and timed).</summary>
+    /// <summary>Decode steps the kernel table averages (run after the timed ones).</summary>
+    [JsonPropertyName("profiled_decode_steps")] public required int ProfiledDecodeSteps { get; init; }
     [JsonPropertyName("decode_kernels")] public required IReadOnlyList<KernelRow> DecodeKernels { get; init; }
     /// <summary>Per-kernel figures of the first sequence's profiled prefill.</summary>
     [JsonPropertyName("prefill_kernels")] public required IReadOnlyList<KernelRow> PrefillKernels { get; init; }

@@ -8,17 +8,22 @@ namespace ServerV3.Server.Benchmarking;
 
 /// <summary>
 /// Prefill throughput (each of B prompts of P random tokens as batched forwards) and decode throughput (B sequences
-/// decoding greedily together, one batched forward per step), with per-kernel time shares from a profiled pass.
+/// decoding greedily together, one batched forward per step), with per-kernel time shares from profiled passes: the
+/// first prompt's prefill, and the mean of <see cref="ProfiledSteps"/> decode steps run after the timed ones (a
+/// single step's table moved by tens of percent between runs on a shared host).
 /// </summary>
 public sealed class ThroughputBenchmark(LoadedModel model, int batch, int promptTokens, int genTokens, int seed = 0)
 {
+    /// <summary>Decode steps profiled after the timed ones.</summary>
+    public int ProfiledSteps { get; } = Math.Min(8, genTokens);
+
     public BenchReport Run(string modelName, double bandwidthBytesPerSecond, double readBytesPerSecond, double peakFlopsPerSecond)
     {
         var kernels = model.Device.Kernels;
         var random = new Random(seed);
         var prompts = Enumerable.Range(0, batch)
             .Select(_ => Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.Config.VocabSize)).ToArray()).ToArray();
-        var sessions = prompts.Select(_ => new SequenceSession(model, promptTokens + genTokens + 1)).ToArray();
+        var sessions = prompts.Select(_ => new SequenceSession(model, promptTokens + genTokens + ProfiledSteps + 1)).ToArray();
         try
         {
             // Warm-up: JIT and first-touch of every kernel and buffer, on a throwaway sequence.
@@ -40,18 +45,15 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             int collectionsBefore = GC.CollectionCount(0);
             var decode = Stopwatch.StartNew();
-            for (int step = 0; step < genTokens; step++)
-            {
-                // The last step is profiled (synchronised per launch); the others are timed plainly.
-                kernels.Profile = step == genTokens - 1 ? decodeProfile : null;
-                var logits = model.Model.Forward(DecodeBatch(sessions, lastTokens, promptTokens + step));
-                for (int s = 0; s < batch; s++)
-                    lastTokens[s] = Sampler.ArgMax(logits.Span.Slice(s * model.Config.VocabSize, model.Config.VocabSize));
-            }
-            kernels.Profile = null;
+            for (int step = 0; step < genTokens; step++) DecodeStep(sessions, lastTokens, promptTokens + step);
             double decodeSeconds = decode.Elapsed.TotalSeconds;
+            long launches = kernels.Launches - launchesBefore;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             int collections = GC.CollectionCount(0) - collectionsBefore;
+            // Profiled steps synchronise every launch, so they run after the timed ones.
+            kernels.Profile = decodeProfile;
+            for (int step = genTokens; step < genTokens + ProfiledSteps; step++) DecodeStep(sessions, lastTokens, promptTokens + step);
+            kernels.Profile = null;
             long bytesPerToken = model.Weights.ActiveBytesPerToken(model.Config);
             return new BenchReport
             {
@@ -63,7 +65,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 PrefillTokensPerSecond = batch * promptTokens / prefillSeconds,
                 DecodeTokensPerSecond = batch * genTokens / decodeSeconds,
                 DecodeStepMilliseconds = decodeSeconds * 1000 / genTokens,
-                LaunchesPerDecodeStep = (double)(kernels.Launches - launchesBefore) / genTokens,
+                LaunchesPerDecodeStep = (double)launches / genTokens,
                 AllocatedBytesPerDecodeStep = allocated / genTokens,
                 Gen0CollectionsDuringDecode = collections,
                 WeightBytesPerToken = bytesPerToken,
@@ -72,7 +74,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 ReadBandwidthGBPerSecond = readBytesPerSecond / 1e9,
                 DecodeReadFloorTokensPerSecond = readBytesPerSecond / bytesPerToken,
                 PeakGFlopsPerSecond = peakFlopsPerSecond / 1e9,
-                DecodeKernels = KernelRow.From(decodeProfile, peakFlopsPerSecond, readBytesPerSecond),
+                ProfiledDecodeSteps = ProfiledSteps,
+                DecodeKernels = KernelRow.From(decodeProfile, peakFlopsPerSecond, readBytesPerSecond, ProfiledSteps),
                 PrefillKernels = KernelRow.From(prefillProfile, peakFlopsPerSecond, readBytesPerSecond),
             };
         }
@@ -80,6 +83,14 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
         {
             foreach (var session in sessions) session.Dispose();
         }
+    }
+
+    /// <summary>One greedy decode step of every sequence; <paramref name="lastTokens"/> become the tokens it chose.</summary>
+    private void DecodeStep(SequenceSession[] sessions, int[] lastTokens, int position)
+    {
+        var logits = model.Model.Forward(DecodeBatch(sessions, lastTokens, position));
+        for (int s = 0; s < sessions.Length; s++)
+            lastTokens[s] = Sampler.ArgMax(logits.Span.Slice(s * model.Config.VocabSize, model.Config.VocabSize));
     }
 
     /// <summary>One decode step: each sequence's last token at the next position, all in one forward.</summary>

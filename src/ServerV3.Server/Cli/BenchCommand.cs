@@ -45,7 +45,7 @@ public static class BenchCommand
         output.WriteLine($"floor    {r.DecodeFloorTokensPerSecond,10:F1} tokens/s at batch 1 ({r.WeightBytesPerToken / 1e6:F1} MB of weights per token, triad {r.TriadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine($"         {r.DecodeReadFloorTokensPerSecond,10:F1} tokens/s at batch 1 from the read-only probe ({r.ReadBandwidthGBPerSecond:F1} GB/s)");
         output.WriteLine($"ceilings   FMA peak {r.PeakGFlopsPerSecond:F1} GFLOP/s, read {r.ReadBandwidthGBPerSecond:F1} GB/s, triad {r.TriadBandwidthGBPerSecond:F1} GB/s");
-        PrintKernels("decode step (profiled, launches synchronised)", r.DecodeKernels, output);
+        PrintKernels($"decode step (mean of {r.ProfiledDecodeSteps} profiled steps after the timed ones, launches synchronised)", r.DecodeKernels, output);
         PrintKernels($"prefill of {r.PromptTokens} tokens (profiled)", r.PrefillKernels, output);
     }
 

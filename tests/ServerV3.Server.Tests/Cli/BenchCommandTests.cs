@@ -1,0 +1,33 @@
+using System.Text.Json;
+using ServerV3.Server.Cli;
+using ServerV3.Tests;
+
+namespace ServerV3.Server.Tests.Cli;
+
+/// <summary>`serverv3 bench` on the tiny golden model: the report's per-step figures agree with each other.</summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("serverv3-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Fact]
+    public void TheDecodeTableAveragesItsProfiledStepsToTheTimedStepsLaunches()
+    {
+        string json = Path.Combine(directory, "bench.json");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = CommandLine.Run(["bench", "--model", RepositoryPaths.Golden("tiny-v3"), "--batch", "2", "--prompt-tokens", "8",
+            "--gen-tokens", "3", "--device", "cpu", "--json", json], output, error);
+
+        Assert.True(code == 0, error.ToString() + output);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        var root = report.RootElement;
+        Assert.Equal(3, root.GetProperty("profiled_decode_steps").GetInt32());
+        var decode = root.GetProperty("decode_kernels").EnumerateArray().ToList();
+        Assert.Equal(root.GetProperty("launches_per_decode_step").GetDouble(), decode.Sum(k => k.GetProperty("launches").GetInt64()));
+        Assert.Equal(1.0, decode.Sum(k => k.GetProperty("share").GetDouble()), 2);
+        Assert.Contains("mean of 3 profiled steps", output.ToString());
+    }
+}
