@@ -84,7 +84,7 @@ internal sealed class DispatchPlan
         for (int i = 0; i < choices; i++)
         {
             var copies = placement.Replicas(chosen[i]);
-            var copy = copies[dealt[chosen[i]]++ % copies.Count];
+            var copy = copies[dealt[chosen[i]]++ % copies.Length];
             choiceRank[i] = copy.Rank;
             choiceSlotOnRank[i] = copy.Slot;
             offsets[copy.Rank][copy.Slot + 1]++;

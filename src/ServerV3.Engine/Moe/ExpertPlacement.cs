@@ -34,8 +34,9 @@ public sealed class ExpertPlacement
     /// <summary>The expert in each slot of a rank's stack: its home experts in order, then its redundant copies.</summary>
     public IReadOnlyList<int> SlotsOf(int rank) => slots[rank];
 
-    /// <summary>Every copy of an expert, its home first; its tokens are dealt to them in turn.</summary>
-    public IReadOnlyList<ExpertReplica> Replicas(int expert) => replicas[expert];
+    /// <summary>Every copy of an expert, its home first; its tokens are dealt to them in turn. A span: the dispatch walks
+    /// these for every choice of every layer, and an interface enumerator there was a heap object each time.</summary>
+    public ReadOnlySpan<ExpertReplica> Replicas(int expert) => replicas[expert];
 
     /// <summary>Experts with more than one copy, ascending.</summary>
     public IReadOnlyList<int> ReplicatedExperts => Enumerable.Range(0, Experts).Where(e => replicas[e].Length > 1).ToArray();

@@ -18,14 +18,14 @@ public sealed class ExpertPlacementTests
         Assert.Equal([6, 6, 8], Enumerable.Range(0, 3).Select(r => placement.SlotsOf(r).Count));
         for (int e = 0; e < 16; e++)
         {
-            var replicas = placement.Replicas(e);
+            var replicas = placement.Replicas(e).ToArray();
             Assert.Equal(e, placement.SlotsOf(replicas[0].Rank)[replicas[0].Slot]);
-            Assert.Equal(replicas.Count, replicas.Select(r => r.Rank).Distinct().Count());
+            Assert.Equal(replicas.Length, replicas.Select(r => r.Rank).Distinct().Count());
         }
         // Each copy goes to the expert with the most tokens per copy: 3 (900 -> 450), 7 (500 -> 250), 3 (-> 300), 7.
         Assert.Equal([3, 7], placement.ReplicatedExperts);
-        Assert.Equal(3, placement.Replicas(3).Count);
-        Assert.Equal(3, placement.Replicas(7).Count);
+        Assert.Equal(3, placement.Replicas(3).Length);
+        Assert.Equal(3, placement.Replicas(7).Length);
     }
 
     [Fact]
