@@ -32,7 +32,9 @@ internal static unsafe class CpuAttention
         int width = shape.Latent + shape.Rope;
         float* slots = CpuPointers.Of(cache);
         float* scores = stackalloc float[GroupHeads * BlockPositions];
+        // This block's keys and the next block's (asked for while this one computes).
         float** blockKeys = stackalloc float*[BlockPositions];
+        float** nextKeys = stackalloc float*[BlockPositions];
         float* maxima = stackalloc float[GroupHeads];
         float* denominators = stackalloc float[GroupHeads];
         float* corrections = stackalloc float[GroupHeads];
@@ -47,14 +49,18 @@ internal static unsafe class CpuAttention
                 maxima[h] = float.NegativeInfinity;
                 denominators[h] = 0;
             }
+            var cursor = new CacheCursor(slots, layout, sequence, 0, width);
+            for (int i = 0, count = Math.Min(BlockPositions, last + 1); i < count; i++) nextKeys[i] = cursor.Next();
             for (int start = 0; start <= last; start += BlockPositions)
             {
                 int count = Math.Min(BlockPositions, last + 1 - start);
-                for (int i = 0; i < count; i++) blockKeys[i] = slots + layout.Slot(sequence, start + i) * width;
+                float** swap = blockKeys;
+                blockKeys = nextKeys;
+                nextKeys = swap;
                 // The cache is cold after a layer's weights went through; ask for the next block while this one computes.
-                for (int s = start + BlockPositions, next = Math.Min(last, start + 2 * BlockPositions - 1); s <= next; s++)
+                for (int i = 0, next = Math.Min(BlockPositions, last + 1 - start - BlockPositions); i < next; i++)
                 {
-                    byte* key = (byte*)(slots + layout.Slot(sequence, s) * width);
+                    byte* key = (byte*)(nextKeys[i] = cursor.Next());
                     for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
                 }
                 // MLA's heads share the keys: two heads at a time load each key chunk once.
