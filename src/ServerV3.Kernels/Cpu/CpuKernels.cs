@@ -10,38 +10,42 @@ using ServerV3.Kernels.Weights;
 namespace ServerV3.Kernels.Cpu;
 
 /// <summary>
-/// CPU bodies of the weight-streaming kernels. ILGPU still owns the buffers, the launch and the partitioning
-/// (each thread its WorkRange of output rows); the inner loops are [External] SIMD helpers that ILGPU's CPU
+/// CPU bodies of the weight-streaming kernels. ILGPU still owns the buffers and the launch; the workers take chunks of
+/// the output rows from a <see cref="WorkQueue"/>; the inner loops are [External] SIMD helpers that ILGPU's CPU
 /// accelerator runs as plain .NET code. The portable bodies (Gemm/, Activation/, Moe/) are what CUDA compiles;
 /// both are tested against the same references.
 /// </summary>
 public static class CpuKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape)
+    public static void Linear<TWeights>(TWeights weights, int matrix, Rows x, Rows y, LinearShape shape, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
-        int start = WorkRange.Start(shape.OutFeatures), end = WorkRange.End(shape.OutFeatures);
-        weights.MultiplyOnCpu(matrix, start, end, x, default, 0, shape.Tokens, y, shape.Accumulate);
+        for (int c = queue.Take(); c < queue.Chunks; c = queue.Take())
+            weights.MultiplyOnCpu(matrix, queue.Start(c, shape.OutFeatures), queue.Start(c + 1, shape.OutFeatures), x, default, 0, shape.Tokens, y, shape.Accumulate);
     }
 
     /// <summary>
     /// y = W · rmsnorm(x) and y2 = W2 · rmsnorm(x) (see <see cref="NormLinearKernels.NormLinear"/>). Every worker
     /// normalises all the tokens into its own rows of <paramref name="scratch"/> ([workers * tokens, in]) with RMSNorm's
-    /// arithmetic and multiplies its range of the
+    /// arithmetic and multiplies the chunks it takes of the
     /// two projections' rows taken end to end; then its slice of the tokens' latent cache writes, if any.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormLinear<TWeights>(
         TWeights weights, TWeights second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2, LatentCacheWrite latent,
-        NormLinearShape shape)
+        NormLinearShape shape, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
         var own = NormalizeIntoOwnRows(x, normWeight, scratch, shape);
-        int outputs = shape.OutFeatures + shape.SecondOutFeatures, start = WorkRange.Start(outputs), end = WorkRange.End(outputs);
-        if (start < shape.OutFeatures) weights.MultiplyOnCpu(0, start, Math.Min(end, shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
-        if (end > shape.OutFeatures)
-            second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
+        int outputs = shape.OutFeatures + shape.SecondOutFeatures;
+        for (int c = queue.Take(); c < queue.Chunks; c = queue.Take())
+        {
+            int start = queue.Start(c, outputs), end = queue.Start(c + 1, outputs);
+            if (start < shape.OutFeatures) weights.MultiplyOnCpu(0, start, Math.Min(end, shape.OutFeatures), own, default, 0, shape.Tokens, y, 0);
+            if (end > shape.OutFeatures)
+                second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
+        }
         int writeEnd = WorkRange.End(latent.Shape.Tokens);
         for (int t = WorkRange.Start(latent.Shape.Tokens); t < writeEnd; t++) MlaKernels.WriteLatentToken(latent, t);
     }
@@ -64,15 +68,17 @@ public static class CpuKernels
 
     /// <summary>
     /// act = silu(gate · n) * (up · n) with n = rmsnorm(x): every worker normalises all the tokens into its own rows of
-    /// <paramref name="normScratch"/> ([workers * tokens, in], RMSNorm's arithmetic), then computes its range of act's
-    /// columns; the up projection goes through <paramref name="scratch"/> (same shape as act).
+    /// <paramref name="normScratch"/> ([workers * tokens, in], RMSNorm's arithmetic), then computes the chunks it takes of
+    /// act's columns; the up projection goes through <paramref name="scratch"/> (same shape as act).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GateUp<TWeights>(TWeights gate, TWeights up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape)
+    public static void GateUp<TWeights>(
+        TWeights gate, TWeights up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
         var own = NormalizeIntoOwnRows(x, normWeight, normScratch, shape);
-        GateUpRows(gate, up, own, act, scratch, shape.Tokens, WorkRange.Start(shape.OutFeatures), WorkRange.End(shape.OutFeatures));
+        for (int c = queue.Take(); c < queue.Chunks; c = queue.Take())
+            GateUpRows(gate, up, own, act, scratch, shape.Tokens, queue.Start(c, shape.OutFeatures), queue.Start(c + 1, shape.OutFeatures));
     }
 
     /// <summary>
@@ -99,49 +105,62 @@ public static class CpuKernels
     }
 
     /// <summary>
-    /// The routed experts' act over their assignments, expert by expert, then the shared experts' sharedAct over every
-    /// token (the arithmetic of <see cref="GateUp{TWeights}"/>); each worker takes its range of the intermediate rows.
+    /// The routed experts' act over their assignments and the shared experts' sharedAct over every token (the arithmetic
+    /// of <see cref="GateUp{TWeights}"/>): the queue's first <see cref="WorkQueue.Chunks"/> chunks are ranges of the routed
+    /// intermediate rows (every active expert's), the next as many, when there are shared experts, ranges of theirs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertGateUp<TWeights>(
         TWeights gate, TWeights up, TWeights sharedGate, TWeights sharedUp, Rows x, ExpertAssignments assignments, Rows act, Rows scratch,
-        Rows sharedAct, Rows sharedScratch, ExpertShape shape, SharedShape shared)
+        Rows sharedAct, Rows sharedScratch, ExpertShape shape, SharedShape shared, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
-        int start = WorkRange.Start(shape.Intermediate), end = WorkRange.End(shape.Intermediate);
-        for (int e = 0; e < shape.Experts; e++)
+        int chunks = shared.Tokens > 0 ? 2 * queue.Chunks : queue.Chunks;
+        for (int c = queue.Take(); c < chunks; c = queue.Take())
         {
-            int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
-            if (count == 0) continue;
-            var tokens = assignments.Tokens.SubView(first, count);
-            gate.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(act, first), 0);
-            up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(scratch, first), 0);
-            SiluMul(act, scratch, first, first + count, start, end);
+            if (c >= queue.Chunks)
+            {
+                int part = c - queue.Chunks;
+                GateUpRows(sharedGate, sharedUp, x, sharedAct, sharedScratch, shared.Tokens,
+                    queue.Start(part, shared.Intermediate), queue.Start(part + 1, shared.Intermediate));
+                continue;
+            }
+            int start = queue.Start(c, shape.Intermediate), end = queue.Start(c + 1, shape.Intermediate);
+            for (int e = 0; e < shape.Experts; e++)
+            {
+                int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
+                if (count == 0) continue;
+                var tokens = assignments.Tokens.SubView(first, count);
+                gate.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(act, first), 0);
+                up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(scratch, first), 0);
+                SiluMul(act, scratch, first, first + count, start, end);
+            }
         }
-        if (shared.Tokens > 0)
-            GateUpRows(sharedGate, sharedUp, x, sharedAct, sharedScratch, shared.Tokens, WorkRange.Start(shared.Intermediate), WorkRange.End(shared.Intermediate));
     }
 
     /// <summary>
     /// The routed experts' outputs over their assignments, then hidden += the shared experts' down projection, then
-    /// (when asked) the combine of the routed outputs into hidden: each worker takes its range of the hidden columns
-    /// for all three, so the combine reads only what the same worker wrote.
+    /// (when asked) the combine of the routed outputs into hidden: each chunk is a range of the hidden columns for all
+    /// three, so the combine reads only what the same worker wrote.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertDown<TWeights>(
         TWeights down, TWeights sharedDown, Rows act, Rows sharedAct, ExpertAssignments assignments, Rows output, Rows hidden,
-        RoutedCombine combine, ExpertShape shape, SharedShape shared)
+        RoutedCombine combine, ExpertShape shape, SharedShape shared, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
-        int start = WorkRange.Start(shape.Hidden), end = WorkRange.End(shape.Hidden);
-        for (int e = 0; e < shape.Experts; e++)
-        {
-            int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
-            if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
-        }
-        if (shared.Tokens > 0) sharedDown.MultiplyOnCpu(0, start, end, sharedAct, default, 0, shared.Tokens, hidden, 1);
         var c = combine.Shape;
-        if (c.Tokens > 0) CpuRowKernels.CombineRows(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, c, 0, c.Tokens, start, end);
+        for (int chunk = queue.Take(); chunk < queue.Chunks; chunk = queue.Take())
+        {
+            int start = queue.Start(chunk, shape.Hidden), end = queue.Start(chunk + 1, shape.Hidden);
+            for (int e = 0; e < shape.Experts; e++)
+            {
+                int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
+                if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
+            }
+            if (shared.Tokens > 0) sharedDown.MultiplyOnCpu(0, start, end, sharedAct, default, 0, shared.Tokens, hidden, 1);
+            if (c.Tokens > 0) CpuRowKernels.CombineRows(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, c, 0, c.Tokens, start, end);
+        }
     }
 
     /// <summary>

@@ -12,14 +12,15 @@ using ServerV3.Kernels.Weights;
 namespace ServerV3.Kernels.Launch;
 
 /// <summary>The kernels that read weights, compiled for one storage format.</summary>
+/// <remarks>The CPU bodies take their chunks of the work from a <see cref="WorkQueue"/>; the portable bodies ignore it.</remarks>
 internal abstract class FormatKernels
 {
-    public abstract void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape);
+    public abstract void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape, WorkQueue queue);
 
     /// <param name="scratch">The CPU body's normalised rows, [workers * tokens, in].</param>
     public abstract void NormLinear(
         KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2,
-        LatentCacheWrite latent, NormLinearShape shape);
+        LatentCacheWrite latent, NormLinearShape shape, WorkQueue queue);
 
     public abstract void Gate(
         KernelConfig config, WeightBuffer router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch,
@@ -28,7 +29,8 @@ internal abstract class FormatKernels
     /// <param name="scratch">Same shape as act; the CPU body computes the up projection into it.</param>
     /// <param name="normScratch">The CPU body's normalised rows, [workers * tokens, in].</param>
     public abstract void GateUp(
-        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape);
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape,
+        WorkQueue queue);
 
     public abstract void Attention(
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
@@ -36,12 +38,14 @@ internal abstract class FormatKernels
 
     /// <param name="shared">The shared experts run in the same launch, or null.</param>
     public abstract void ExpertGateUp(
-        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared);
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared,
+        WorkQueue queue);
 
     /// <param name="combine">The combine, run in the same launch by the CPU body only (the portable body's groups own
     /// (assignment, row) pairs, not columns, so it must be null there).</param>
     public abstract void ExpertDown(
-        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine);
+        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine,
+        WorkQueue queue);
 
     public abstract void Lookup(KernelConfig config, WeightBuffer table, ArrayView<int> ids, Rows output, int tokens, int dim);
 }
@@ -50,42 +54,50 @@ internal abstract class FormatKernels
 internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<WeightBuffer, TWeights> view, bool cpuBodies) : FormatKernels
     where TWeights : struct, IWeightMatrix
 {
-    private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape> linear = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(CpuKernels.Linear)
-        : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
+    private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape>? linear =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape>(LinearKernels.Linear);
+    private readonly Action<KernelConfig, TWeights, int, Rows, Rows, LinearShape, WorkQueue>? linearCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, int, Rows, Rows, LinearShape, WorkQueue>(CpuKernels.Linear) : null;
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinear =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, LatentCacheWrite, NormLinearShape>(NormLinearKernels.NormLinear);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>? normLinearCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape>(CpuKernels.NormLinear) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape, WorkQueue>? normLinearCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, LatentCacheWrite, NormLinearShape, WorkQueue>(CpuKernels.NormLinear) : null;
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape> gate = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(CpuKernels.Gate)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<float>, Rows, Rows, ArrayView<float>, Rows, RouteOutput, GateShape>(MoeKernels.Gate);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, NormLinearShape>? gateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, NormLinearShape>(SwiGluKernels.GateUp);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>? gateUpCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape>(CpuKernels.GateUp) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape, WorkQueue>? gateUpCpu =
+        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape, WorkQueue>(CpuKernels.GateUp) : null;
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape> attention = cpuBodies
         ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(CpuKernels.Attention)
         : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
     private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertGateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertGateUp);
-    private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>? expertGateUpCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape>(CpuKernels.ExpertGateUp) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape, WorkQueue>? expertGateUpCpu =
+        cpuBodies
+            ? accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape, WorkQueue>(CpuKernels.ExpertGateUp)
+            : null;
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertDown =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertDown);
-    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape>? expertDownCpu =
-        cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape>(CpuKernels.ExpertDown) : null;
+    private readonly Action<KernelConfig, TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape, WorkQueue>? expertDownCpu =
+        cpuBodies
+            ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape, WorkQueue>(CpuKernels.ExpertDown)
+            : null;
     private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup =
         accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
 
-    public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape) =>
-        linear(config, view(w), matrix, x, y, shape);
+    public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape, WorkQueue queue)
+    {
+        if (linearCpu is not null) linearCpu(config, view(w), matrix, x, y, shape, queue);
+        else linear!(config, view(w), matrix, x, y, shape);
+    }
 
     public override void NormLinear(
         KernelConfig config, WeightBuffer w, WeightBuffer second, Rows x, ArrayView<float> normWeight, Rows scratch, Rows y, Rows y2,
-        LatentCacheWrite latent, NormLinearShape shape)
+        LatentCacheWrite latent, NormLinearShape shape, WorkQueue queue)
     {
-        if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, scratch, y, y2, latent, shape);
+        if (normLinearCpu is not null) normLinearCpu(config, view(w), view(second), x, normWeight, scratch, y, y2, latent, shape, queue);
         else normLinear!(config, view(w), view(second), x, normWeight, y, y2, latent, shape);
     }
 
@@ -95,9 +107,10 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         gate(config, view(router), x, normWeight, normed, logits, bias, scratch, output, shape);
 
     public override void GateUp(
-        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape)
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ArrayView<float> normWeight, Rows act, Rows scratch, Rows normScratch, NormLinearShape shape,
+        WorkQueue queue)
     {
-        if (gateUpCpu is not null) gateUpCpu(config, view(gate), view(up), x, normWeight, act, scratch, normScratch, shape);
+        if (gateUpCpu is not null) gateUpCpu(config, view(gate), view(up), x, normWeight, act, scratch, normScratch, shape, queue);
         else gateUp!(config, view(gate), view(up), x, normWeight, act, shape);
     }
 
@@ -107,25 +120,27 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         attention(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
 
     public override void ExpertGateUp(
-        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared)
+        KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared,
+        WorkQueue queue)
     {
         // Without shared experts their arguments are never read: the routed ones stand in.
         var sharedShape = SharedShape.Of(shared);
         TWeights sharedGate = view(shared?.Gate ?? gate), sharedUp = view(shared?.Up ?? up);
         if (expertGateUpCpu is not null)
-            expertGateUpCpu(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, scratch, shared?.Act ?? act, shared?.Scratch ?? scratch, shape, sharedShape);
+            expertGateUpCpu(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, scratch, shared?.Act ?? act, shared?.Scratch ?? scratch, shape, sharedShape, queue);
         else
             expertGateUp!(config, view(gate), view(up), sharedGate, sharedUp, x, assignments, act, shared?.Act ?? act, shape, sharedShape);
     }
 
     public override void ExpertDown(
-        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine)
+        KernelConfig config, WeightBuffer down, Rows act, ExpertAssignments assignments, Rows output, ExpertShape shape, SharedExperts? shared, RoutedCombine? combine,
+        WorkQueue queue)
     {
         var sharedShape = SharedShape.Of(shared);
         TWeights sharedDown = view(shared?.Down ?? down);
         Rows sharedAct = shared?.Act ?? act, hidden = shared?.Hidden ?? output;
         if (expertDownCpu is not null)
-            expertDownCpu(config, view(down), sharedDown, act, sharedAct, assignments, output, hidden, combine ?? default, shape, sharedShape);
+            expertDownCpu(config, view(down), sharedDown, act, sharedAct, assignments, output, hidden, combine ?? default, shape, sharedShape, queue);
         else if (combine is null)
             expertDown!(config, view(down), sharedDown, act, sharedAct, assignments, output, hidden, shape, sharedShape);
         else

@@ -25,12 +25,16 @@ public sealed class KernelSet : IDisposable
 {
     private const int GpuGroupSize = 128;
 
+    /// <summary>Chunks of a queued CPU launch per worker: enough for one worker to take over a late one's share.</summary>
+    private const int ChunksPerWorker = 4;
+
     private readonly FormatKernels[] formats;
     private readonly Action<KernelConfig, Rows, Rows, ArrayView<float>, int, int, float> rmsNorm;
     private readonly Action<KernelConfig, LatentCacheWrite> writeLatent;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> workCounter;
     private MemoryBuffer1D<float, Stride1D.Dense>? normScratch;
 
     /// <param name="portableBodies">On the CPU accelerator, use the portable kernel bodies (the ones CUDA runs)
@@ -45,6 +49,7 @@ public sealed class KernelSet : IDisposable
         bool cpuBodies = Workers > 0 && !portableBodies;
         UsesCpuBodies = cpuBodies;
         fp8DecodeTable = HostCopy.Upload<float>(accelerator, Fp8E4M3.DecodeTable());
+        workCounter = accelerator.Allocate1D<int>(1);
         formats = new FormatKernels[3];
         formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32(), cpuBodies);
         formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16(), cpuBodies);
@@ -76,7 +81,7 @@ public sealed class KernelSet : IDisposable
     {
         using var timer = Measure("linear", Matmul(shape.Tokens, shape.InFeatures, shape.OutFeatures),
             w.MatrixBytes + Activations(shape.Tokens, shape.InFeatures + shape.OutFeatures * (1 + shape.Accumulate)));
-        Formats(w).Linear(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), w, matrix, x, y, shape);
+        Formats(w).Linear(GroupConfig(shape.Tokens * shape.OutFeatures, LinearKernels.DotGroup), w, matrix, x, y, shape, Queue());
     }
 
     /// <summary>
@@ -97,7 +102,7 @@ public sealed class KernelSet : IDisposable
         // Without a cache write the kernel sees zero tokens to write; its other fields are never read.
         var write = latent ?? new LatentCacheWrite(y, normWeight, normWeight, default, default, default);
         formats.NormLinear(GroupConfig(tokens * (outFeatures + secondOut) + writes, LinearKernels.DotGroup), w, second ?? w, x, normWeight,
-            scratch, y, second is null ? y : y2, write, shape);
+            scratch, y, second is null ? y : y2, write, shape, Queue());
     }
 
     /// <summary>
@@ -111,7 +116,7 @@ public sealed class KernelSet : IDisposable
             gate.MatrixBytes + up.MatrixBytes + Activations(tokens, inFeatures + outFeatures));
         var normScratch = NormScratch(tokens, inFeatures);
         SameFormat(gate, up).GateUp(GroupConfig(tokens * outFeatures, LinearKernels.DotGroup), gate, up, x, normWeight, act, scratch, normScratch,
-            new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps));
+            new NormLinearShape(tokens, inFeatures, outFeatures, 0, eps), Queue());
     }
 
     /// <summary>
@@ -143,7 +148,7 @@ public sealed class KernelSet : IDisposable
             + Activations(work.Assignments, shape.Hidden + shape.Intermediate) + Activations(sharedTokens, shape.Hidden + sharedRows));
         if (shared is { } sharedGate) SameFormat(gate, sharedGate.Gate); // routed and shared experts share one kernel instantiation
         SameFormat(gate, up).ExpertGateUp(GroupConfig(work.Assignments * shape.Intermediate + sharedTokens * sharedRows, LinearKernels.DotGroup),
-            gate, up, x, assignments, act, scratch, shape, shared);
+            gate, up, x, assignments, act, scratch, shape, shared, Queue());
     }
 
     /// <param name="combine">The layer's combine into hidden, when this is the only rank: the CPU workers own whole hidden
@@ -161,7 +166,7 @@ public sealed class KernelSet : IDisposable
         {
             if (shared is { } sharedDown) SameFormat(down, sharedDown.Down); // routed and shared experts share one kernel instantiation
             Formats(down).ExpertDown(GroupConfig((work.Assignments + sharedTokens) * shape.Hidden, LinearKernels.DotGroup), down, act, assignments, output,
-                shape, shared, fused);
+                shape, shared, fused, Queue());
         }
         if (combine is { } c && fused is null) Combine(c.ExpertOutput, c.ChoiceSlots, c.Weights, c.Hidden, c.Shape);
     }
@@ -215,6 +220,7 @@ public sealed class KernelSet : IDisposable
     public void Dispose()
     {
         fp8DecodeTable.Dispose();
+        workCounter.Dispose();
         normScratch?.Dispose();
     }
 
@@ -231,6 +237,17 @@ public sealed class KernelSet : IDisposable
             normScratch = Accelerator.Allocate1D<float>(floats);
         }
         return new Rows(normScratch.View, inFeatures);
+    }
+
+    /// <summary>
+    /// The next CPU launch's work queue, its counter zeroed (a plain store: CPU launches finish before they return);
+    /// on a GPU an unused placeholder.
+    /// </summary>
+    private WorkQueue Queue()
+    {
+        if (!UsesCpuBodies) return default;
+        HostCopy.ToDevice<int>(workCounter.View, [0]);
+        return new WorkQueue(workCounter.View, ChunksPerWorker * Workers);
     }
 
     private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>
