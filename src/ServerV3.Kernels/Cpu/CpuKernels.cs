@@ -167,19 +167,19 @@ public static class CpuKernels
     /// The whole MLA attention of a layer in one launch (see <see cref="Attention.MlaKernels.Attention"/>). A work item is
     /// a group of <see cref="CpuAttention.GroupHeads"/> heads and a block of <see cref="AttentionTokens"/> tokens: absorb
     /// the block's queries head by head (four tokens per W_UK load), attend them with the group's heads sharing each
-    /// key load, expand their latents head by head (a GEMM over the block). Items go to threads in turn, since causal
-    /// prefill makes later tokens dearer. Every output's arithmetic is that of its own token and head, whatever the
-    /// block or the batch.
+    /// key load, expand their latents head by head (a GEMM over the block). Workers take items from the queue one at
+    /// a time (causal prefill makes later tokens dearer, and a worker may start late). Every output's arithmetic is
+    /// that of its own token and head, whatever the block, the worker or the batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attention<TWeights>(
         TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, ArrayView<float> cache, Attention.PagedLayout layout,
-        Rows qAbs, Rows latent, Rows o, Attention.MlaShape shape)
+        Rows qAbs, Rows latent, Rows o, Attention.MlaShape shape, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
         int groups = CpuAttention.Groups(shape), blocks = (shape.Tokens + AttentionTokens - 1) / AttentionTokens;
         int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
-        for (int item = WorkRange.Thread; item < groups * blocks; item += WorkRange.Threads)
+        for (int item = queue.Take(); item < groups * blocks; item = queue.Take())
         {
             int group = item % groups, first = item / groups * AttentionTokens, count = Math.Min(AttentionTokens, shape.Tokens - first);
             int firstHead = group * CpuAttention.GroupHeads, lastHead = Math.Min(shape.Heads, firstHead + CpuAttention.GroupHeads);

@@ -34,7 +34,7 @@ internal abstract class FormatKernels
 
     public abstract void Attention(
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
-        Rows qAbs, Rows latent, Rows o, MlaShape shape);
+        Rows qAbs, Rows latent, Rows o, MlaShape shape, WorkQueue queue);
 
     /// <param name="shared">The shared experts run in the same launch, or null.</param>
     public abstract void ExpertGateUp(
@@ -69,9 +69,12 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, NormLinearShape>(SwiGluKernels.GateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape, WorkQueue>? gateUpCpu =
         cpuBodies ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, ArrayView<float>, Rows, Rows, Rows, NormLinearShape, WorkQueue>(CpuKernels.GateUp) : null;
-    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape> attention = cpuBodies
-        ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(CpuKernels.Attention)
-        : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>? attention =
+        cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape>(MlaKernels.Attention);
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape, WorkQueue>? attentionCpu =
+        cpuBodies
+            ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape, WorkQueue>(CpuKernels.Attention)
+            : null;
     private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertGateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertGateUp);
     private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, Rows, Rows, ExpertShape, SharedShape, WorkQueue>? expertGateUpCpu =
@@ -116,8 +119,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
 
     public override void Attention(
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
-        Rows qAbs, Rows latent, Rows o, MlaShape shape) =>
-        attention(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
+        Rows qAbs, Rows latent, Rows o, MlaShape shape, WorkQueue queue)
+    {
+        if (attentionCpu is not null) attentionCpu(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape, queue);
+        else attention!(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
+    }
 
     public override void ExpertGateUp(
         KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared,

@@ -134,7 +134,7 @@ public sealed class KernelSet : IDisposable
             + 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope);
         using var timer = Measure("attention", flops,
             kvB.MatrixBytes + Activations(attendedPositions, shape.Latent + shape.Rope) + Activations(pairs, shape.Nope + shape.Rope + shape.Value));
-        Formats(kvB).Attention(GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout, qAbs, latent, o, shape);
+        Formats(kvB).Attention(GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout, qAbs, latent, o, shape, Queue());
     }
 
     /// <param name="work">Host-known size of this launch, for the profile.</param>
