@@ -46,8 +46,7 @@ public static class CpuKernels
             if (end > shape.OutFeatures)
                 second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
         }
-        int writeEnd = WorkRange.End(latent.Shape.Tokens);
-        for (int t = WorkRange.Start(latent.Shape.Tokens); t < writeEnd; t++) MlaKernels.WriteLatentToken(latent, t);
+        CpuRowKernels.WriteLatentRows(latent, WorkRange.Start(latent.Shape.Tokens), WorkRange.End(latent.Shape.Tokens));
     }
 
     /// <summary>
@@ -189,8 +188,7 @@ public static class CpuKernels
                 var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
                 var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
                 kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
-                for (int i = 0; i < count; i++)
-                    for (int r = 0; r < shape.Rope; r++) y[i, shape.Latent + r] = Rope.RopeKernels.Rotated(x, i, shape.Nope, r, positions[first + i], rope, shape.Rope);
+                CpuRope.RotateRows(x, shape.Nope, y, shape.Latent, positions, first, count, rope, shape.Rope);
             }
             CpuAttention.Attend(qAbs, cache, layout, latent, shape, group, first, count);
             for (int h = firstHead; h < lastHead; h++)

@@ -57,7 +57,9 @@ public sealed class KernelSet : IDisposable
         rmsNorm = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(CpuRowKernels.RmsNorm)
             : accelerator.LoadStreamKernel<Rows, Rows, ArrayView<float>, int, int, float>(RmsNormKernels.RmsNorm);
-        writeLatent = accelerator.LoadStreamKernel<LatentCacheWrite>(MlaKernels.WriteLatent);
+        writeLatent = cpuBodies
+            ? accelerator.LoadStreamKernel<LatentCacheWrite>(CpuRowKernels.WriteLatent)
+            : accelerator.LoadStreamKernel<LatentCacheWrite>(MlaKernels.WriteLatent);
         combine = cpuBodies
             ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(CpuRowKernels.Combine)
             : accelerator.LoadStreamKernel<Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape>(MoeKernels.Combine);
