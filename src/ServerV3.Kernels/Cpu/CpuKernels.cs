@@ -62,7 +62,7 @@ public static class CpuKernels
         if (start == end) return;
         CpuRowKernels.RmsNormRows(x, normed, normWeight, start, end, shape.Hidden, shape.Eps);
         router.MultiplyOnCpu(0, 0, shape.Router.Experts, Shift(normed, start), default, 0, end - start, Shift(logits, start), 0);
-        for (int t = start; t < end; t++) MoeKernels.RouteToken(logits, bias, scratch, output, shape.Router, t);
+        CpuRouter.RouteRows(logits, bias, scratch, output, shape.Router, start, end);
     }
 
     /// <summary>
