@@ -93,7 +93,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7 and 16: fp32 panels of 4 tokens, and a leftover.</param>
+    /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7: four tokens per weight load, a pair and a
+    /// single; 16: fp32 panels of 4 tokens.</param>
     /// <param name="cols">144: a part chunk after the 32-column ones; 128: none (the panel's sums stored as vectors); 20,000: the
     /// CPU body's token blocks (256 KiB of activations) hold 4 tokens, so 9 tokens are 3 blocks.</param>
     [Theory]

@@ -16,6 +16,13 @@ internal static unsafe class CpuGemm
     private const int Chunk = 32;
 
     /// <summary>
+    /// Tokens from which the GEMM path widens each 4-row block into an fp32 panel first. Below, 4-token blocks read the
+    /// weights directly and widen them in registers: lm_head of bench-small, three interleaved rounds, at 4 tokens
+    /// 17-23 -> 12-13 ms, at 6 tokens 24-36 -> 19-22 ms; at 8 tokens the two ways are even.
+    /// </summary>
+    private const int PanelTokens = 8;
+
+    /// <summary>
     /// How many rows ahead the matvec asks for weights. The hardware prefetcher stops at 4 KiB pages and one core
     /// keeps few misses in flight, so without this a core streams at about half the bandwidth it can reach
     /// (lm_head of bench-small: 7-10 GB/s without, 19-20 GB/s with, on 2 Xeon cores).
@@ -128,7 +135,7 @@ internal static unsafe class CpuGemm
         where TWeights : struct, IWeightChunks
     {
         int r = rowStart;
-        if (tokens >= 4)
+        if (tokens >= PanelTokens)
         {
             // Widen each 4-row block to fp32 once and reuse it for every token block: the widening otherwise
             // repeats per 4 tokens and costs as much as the FMAs (2816x1024 bf16, 128 tokens: 71 -> 100 GFLOP/s on one core).
@@ -144,7 +151,7 @@ internal static unsafe class CpuGemm
                 {
                     Widen(weights, r, 4, cols, panel);
                     int t = first;
-                    for (; t + 4 <= last; t += 4) Block4x4(panel.Row(0), r, cols, x, xStride, xRows, t, y, yStride, accumulate);
+                    for (; t + 4 <= last; t += 4) Block4x4(panel, 0, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: false);
                     for (; t < last; t++) Block4x1(panel, 0, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
                 }
             }
@@ -154,6 +161,7 @@ internal static unsafe class CpuGemm
             for (; r + 4 <= rowEnd; r += 4)
             {
                 int t = 0;
+                for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
                 // Two tokens share each weight load (MoE experts see a few tokens each at moderate batch sizes).
                 for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
                 if (t < tokens) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
@@ -325,15 +333,17 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>
-    /// Four widened rows (<paramref name="panel"/>, fp32, row stride <paramref name="cols"/>) against four tokens: 16
-    /// accumulators, reduced together by <see cref="LaneSums.Of16"/> in <see cref="Dot"/>'s order.
+    /// Weight rows r..r + 3 against four tokens: 16 accumulators, reduced together by <see cref="LaneSums.Of16"/> in
+    /// <see cref="Dot"/>'s order. The weights are the fp32 panel of the GEMM path or, for a handful of tokens, the
+    /// matrix itself (widened in registers; no panel to write and read back), whose next rows it then asks for.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x4(float* panel, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
+    private static void Block4x4<TWeights>(
+        TWeights weights, int r, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate, bool prefetch)
+        where TWeights : struct, IWeightChunks
     {
         float* x0 = XRow(x, xStride, xRows, t), x1 = XRow(x, xStride, xRows, t + 1);
         float* x2 = XRow(x, xStride, xRows, t + 2), x3 = XRow(x, xStride, xRows, t + 3);
-        float* w0 = panel, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
@@ -341,14 +351,19 @@ internal static unsafe class CpuGemm
         int c = 0;
         for (; c + Chunk <= cols; c += Chunk)
         {
+            if (prefetch) PrefetchBlock(weights, r, c);
             var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
             var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
             var x2l = Vector512.Load(x2 + c); var x2h = Vector512.Load(x2 + c + 16);
             var x3l = Vector512.Load(x3 + c); var x3h = Vector512.Load(x3 + c + 16);
-            Row(Vector512.Load(w0 + c), Vector512.Load(w0 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a00, ref a01, ref a02, ref a03);
-            Row(Vector512.Load(w1 + c), Vector512.Load(w1 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a10, ref a11, ref a12, ref a13);
-            Row(Vector512.Load(w2 + c), Vector512.Load(w2 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a20, ref a21, ref a22, ref a23);
-            Row(Vector512.Load(w3 + c), Vector512.Load(w3 + c + 16), x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a30, ref a31, ref a32, ref a33);
+            weights.Load(r, c, out var low, out var high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a00, ref a01, ref a02, ref a03);
+            weights.Load(r + 1, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a10, ref a11, ref a12, ref a13);
+            weights.Load(r + 2, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a20, ref a21, ref a22, ref a23);
+            weights.Load(r + 3, c, out low, out high);
+            Row(low, high, x0l, x0h, x1l, x1h, x2l, x2h, x3l, x3h, ref a30, ref a31, ref a32, ref a33);
         }
         // Lanes 4k..4k + 3: token t + k's sums of the four rows.
         var sums = LaneSums.Of16(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33);
@@ -369,7 +384,7 @@ internal static unsafe class CpuGemm
             for (int i = 0; i < 4; i++)
             {
                 float sum = partial[4 * k + i];
-                for (int cc = c; cc < cols; cc++) sum = MathF.FusedMultiplyAdd(panel[i * cols + cc], xk[cc], sum);
+                for (int cc = c; cc < cols; cc++) sum = MathF.FusedMultiplyAdd(weights.Scalar(r + i, cc), xk[cc], sum);
                 Store(y, yStride, t + k, outRow + i, sum, accumulate);
             }
         }
