@@ -17,10 +17,11 @@ internal static unsafe class CpuGemm
 
     /// <summary>
     /// Tokens from which the GEMM path widens each 4-row block into an fp32 panel first. Below, 4-token blocks read the
-    /// weights directly and widen them in registers: lm_head of bench-small, three interleaved rounds, at 4 tokens
-    /// 17-23 -> 12-13 ms, at 6 tokens 24-36 -> 19-22 ms; at 8 tokens the two ways are even.
+    /// weights directly and widen them in registers. lm_head of bench-small, three interleaved rounds, panel -> direct:
+    /// 4 tokens 17-23 -> 12-13 ms, 8 tokens 24-28 -> 21-23, 12 tokens 29-39 -> 27-32; even at 16 and 24 (bench batch
+    /// 16 too); at 32 and 64 the panel is 10-20 % faster.
     /// </summary>
-    private const int PanelTokens = 8;
+    private const int PanelTokens = 16;
 
     /// <summary>
     /// How many rows ahead the matvec asks for weights. The hardware prefetcher stops at 4 KiB pages and one core
