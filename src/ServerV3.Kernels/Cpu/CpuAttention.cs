@@ -318,20 +318,8 @@ internal static unsafe class CpuAttention
             Vector512<float> a3 = Vector512.Load(o3 + c) * s3, b3 = Vector512.Load(o3 + c + 16) * s3;
             for (int i = 0; i < count; i++)
             {
-                var low = Vector512.Load(keys[i] + c);
-                var high = Vector512.Load(keys[i] + c + 16);
-                var x = Vector512.Create(w0[i]);
-                a0 = Vector512.FusedMultiplyAdd(x, low, a0);
-                b0 = Vector512.FusedMultiplyAdd(x, high, b0);
-                x = Vector512.Create(w1[i]);
-                a1 = Vector512.FusedMultiplyAdd(x, low, a1);
-                b1 = Vector512.FusedMultiplyAdd(x, high, b1);
-                x = Vector512.Create(w2[i]);
-                a2 = Vector512.FusedMultiplyAdd(x, low, a2);
-                b2 = Vector512.FusedMultiplyAdd(x, high, b2);
-                x = Vector512.Create(w3[i]);
-                a3 = Vector512.FusedMultiplyAdd(x, low, a3);
-                b3 = Vector512.FusedMultiplyAdd(x, high, b3);
+                CpuGemm.ScaledAdd4(Vector512.Load(keys[i] + c), Vector512.Load(keys[i] + c + 16), w0[i], w1[i], w2[i], w3[i],
+                    ref a0, ref b0, ref a1, ref b1, ref a2, ref b2, ref a3, ref b3);
             }
             a0.Store(o0 + c); b0.Store(o0 + c + 16);
             a1.Store(o1 + c); b1.Store(o1 + c + 16);

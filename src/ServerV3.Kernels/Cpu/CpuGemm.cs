@@ -101,23 +101,35 @@ internal static unsafe class CpuGemm
         for (int d = 0; d < rowCount; d++)
         {
             weights.Load(rowStart + d, c, out var wl, out var wh);
-            var scale = Vector512.Create(x0[d]);
-            l0 = Vector512.FusedMultiplyAdd(wl, scale, l0);
-            h0 = Vector512.FusedMultiplyAdd(wh, scale, h0);
-            scale = Vector512.Create(x1[d]);
-            l1 = Vector512.FusedMultiplyAdd(wl, scale, l1);
-            h1 = Vector512.FusedMultiplyAdd(wh, scale, h1);
-            scale = Vector512.Create(x2[d]);
-            l2 = Vector512.FusedMultiplyAdd(wl, scale, l2);
-            h2 = Vector512.FusedMultiplyAdd(wh, scale, h2);
-            scale = Vector512.Create(x3[d]);
-            l3 = Vector512.FusedMultiplyAdd(wl, scale, l3);
-            h3 = Vector512.FusedMultiplyAdd(wh, scale, h3);
+            ScaledAdd4(wl, wh, x0[d], x1[d], x2[d], x3[d], ref l0, ref h0, ref l1, ref h1, ref l2, ref h2, ref l3, ref h3);
         }
         l0.Store(y0 + c); h0.Store(y0 + c + 16);
         l1.Store(y1 + c); h1.Store(y1 + c + 16);
         l2.Store(y2 + c); h2.Store(y2 + c + 16);
         l3.Store(y3 + c); h3.Store(y3 + c + 16);
+    }
+
+    /// <summary>
+    /// a_j += s_j · low and b_j += s_j · high for j = 0..3: one row's 32 columns added, scaled, into four rows (one FMA
+    /// per statement, accumulator last). Shared by the transposed products here and attention's weighted key sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static void ScaledAdd4(Vector512<float> low, Vector512<float> high, float s0, float s1, float s2, float s3,
+        ref Vector512<float> a0, ref Vector512<float> b0, ref Vector512<float> a1, ref Vector512<float> b1,
+        ref Vector512<float> a2, ref Vector512<float> b2, ref Vector512<float> a3, ref Vector512<float> b3)
+    {
+        var s = Vector512.Create(s0);
+        a0 = Vector512.FusedMultiplyAdd(s, low, a0);
+        b0 = Vector512.FusedMultiplyAdd(s, high, b0);
+        s = Vector512.Create(s1);
+        a1 = Vector512.FusedMultiplyAdd(s, low, a1);
+        b1 = Vector512.FusedMultiplyAdd(s, high, b1);
+        s = Vector512.Create(s2);
+        a2 = Vector512.FusedMultiplyAdd(s, low, a2);
+        b2 = Vector512.FusedMultiplyAdd(s, high, b2);
+        s = Vector512.Create(s3);
+        a3 = Vector512.FusedMultiplyAdd(s, low, a3);
+        b3 = Vector512.FusedMultiplyAdd(s, high, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
