@@ -51,7 +51,7 @@ internal static unsafe class CpuAttention
                 maxima[h] = float.NegativeInfinity;
                 denominators[h] = 0;
             }
-            var cursor = new CacheCursor(slots, layout, sequence, 0, width);
+            var cursor = new CacheCursor(slots, layout, sequence, width);
             for (int i = 0, count = Math.Min(BlockPositions, last + 1); i < count; i++) nextKeys[i] = cursor.Next();
             for (int start = 0; start <= last; start += BlockPositions)
             {
