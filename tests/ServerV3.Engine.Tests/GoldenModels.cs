@@ -1,4 +1,5 @@
 using ServerV3.Engine.KvCache;
+using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
 using ServerV3.Tests;
 
@@ -7,18 +8,21 @@ namespace ServerV3.Engine.Tests;
 /// <summary>The golden models loaded once on the CPU accelerator and shared by the tests of a collection.</summary>
 public sealed class GoldenModels : IDisposable
 {
-    private readonly Dictionary<string, (LoadedModel Model, GoldenData Golden)> models = [];
+    private readonly Dictionary<(string, int), (LoadedModel Model, GoldenData Golden)> models = [];
     private readonly Lock sync = new();
 
-    public (LoadedModel Model, GoldenData Golden) Get(string name)
+    /// <param name="expandedFrom">The model's <see cref="ModelShapeOptions.ExpandedAttentionMinTokens"/> (null: the default).</param>
+    public (LoadedModel Model, GoldenData Golden) Get(string name, int? expandedFrom = null)
     {
+        var shape = expandedFrom is { } tokens ? new ModelShapeOptions { ExpandedAttentionMinTokens = tokens } : new ModelShapeOptions();
         lock (sync)
         {
-            if (!models.TryGetValue(name, out var entry))
+            if (!models.TryGetValue((name, shape.ExpandedAttentionMinTokens), out var entry))
             {
                 var golden = new GoldenData(name);
-                entry = (LoadedModel.Load(golden.ModelDirectory, new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = KvCacheBudget.FromBytes(16L << 20) }), golden);
-                models[name] = entry;
+                var options = new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = KvCacheBudget.FromBytes(16L << 20), Shape = shape };
+                entry = (LoadedModel.Load(golden.ModelDirectory, options), golden);
+                models[(name, shape.ExpandedAttentionMinTokens)] = entry;
             }
             return entry;
         }

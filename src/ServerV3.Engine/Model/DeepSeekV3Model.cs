@@ -26,7 +26,7 @@ public sealed class DeepSeekV3Model : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> ropeSin;
     private readonly float softmaxScale;
     private readonly float eps;
-    private long attendedPositions;
+    private readonly AttentionPlan attentionPlan;
 
     public DeepSeekV3Model(
         ComputeDevice device, ModelConfig config, ModelWeights weights, LatentCache cache, ModelShapeOptions options, ExpertParallelOptions? expertParallel = null)
@@ -38,7 +38,10 @@ public sealed class DeepSeekV3Model : IDisposable
         kernels = device.Kernels;
         var accelerator = device.Accelerator;
         int maxBlocksPerSequence = (config.MaxPositionEmbeddings + cache.BlockSize - 1) / cache.BlockSize;
+        if (options.ExpandedAttentionMinTokens < 1)
+            throw new ArgumentException($"ExpandedAttentionMinTokens must be at least 1, got {options.ExpandedAttentionMinTokens}", nameof(options));
         ws = new Workspace(accelerator, config, options, maxBlocksPerSequence);
+        attentionPlan = new AttentionPlan(options.ExpandedAttentionMinTokens, ws.MaxExpandedContext, ws.MaxExpandedRuns);
         hostBlockTables = new int[options.MaxSequences * maxBlocksPerSequence];
         var (cos, sin) = RotaryEmbedding.Tables(config, config.MaxPositionEmbeddings);
         ropeCos = HostCopy.Upload<float>(accelerator, cos);
@@ -142,11 +145,9 @@ public sealed class DeepSeekV3Model : IDisposable
             throw new ArgumentException($"{batch.BlockTables.Length} sequences; at most {Options.MaxSequences} are allowed");
         foreach (int id in batch.TokenIds)
             if ((uint)id >= (uint)Config.VocabSize) throw new ArgumentException($"token id {id} is outside the vocabulary [0, {Config.VocabSize})");
-        attendedPositions = 0;
         for (int t = 0; t < n; t++)
         {
             int position = batch.Positions[t];
-            attendedPositions += position + 1;
             var table = batch.BlockTables[batch.TokenSequence[t]];
             if ((uint)position >= (uint)Config.MaxPositionEmbeddings || position / Cache.BlockSize >= table.Length)
                 throw new ArgumentException($"position {position} has no cache block (max_position_embeddings {Config.MaxPositionEmbeddings})");
@@ -160,11 +161,17 @@ public sealed class DeepSeekV3Model : IDisposable
         for (int s = 0; s < batch.BlockTables.Length; s++) batch.BlockTables[s].CopyTo(tables[(s * ws.MaxBlocksPerSequence)..]);
         HostCopy.ToDevice(ws.BlockTables.View, tables);
         HostCopy.ToDevice(ws.LogitRows.View, batch.LogitRows);
+        attentionPlan.Build(batch, Cache.BlockSize);
+        if (attentionPlan.SlotCount > 0) HostCopy.ToDevice(ws.ContextSlots.View, attentionPlan.Slots.AsSpan(0, attentionPlan.SlotCount));
         return n;
     }
 
     private PagedLayout Layout =>
         new(ws.BlockTables.View, ws.TokenSequence.View, ws.Positions.View, Cache.BlockSize, ws.MaxBlocksPerSequence);
+
+    /// <summary>The layout of tokens [first, first + count) of the step (token 0 of the view is token first).</summary>
+    private PagedLayout LayoutOf(int first, long count) =>
+        new(ws.BlockTables.View, ws.TokenSequence.View.SubView(first, count), ws.Positions.View.SubView(first, count), Cache.BlockSize, ws.MaxBlocksPerSequence);
 
     private void RunLayer(DecoderLayerWeights layer, int cacheLayer, StepBatch batch, IActivationObserver? observer)
     {
@@ -198,10 +205,42 @@ public sealed class DeepSeekV3Model : IDisposable
             kernels.WriteLatent(write);
         }
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
-        kernels.Attention(a.KvB, query, ws.Positions.View, Rope, cache, Layout, new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth),
-            new Rows(ws.LatentOut.View, c.KvLoraRank), output, shape, attendedPositions);
+        foreach (var segment in attentionPlan.Segments)
+        {
+            var segmentQuery = RowsFrom(query, segment.First);
+            var segmentOutput = RowsFrom(output, segment.First);
+            var positions = ws.Positions.View.SubView(segment.First, segment.Count);
+            var segmentShape = shape with { Tokens = segment.Count };
+            if (segment.Expanded)
+            {
+                ExpandedAttention(a, cache, segment, segmentQuery, positions, segmentOutput, segmentShape);
+                continue;
+            }
+            kernels.Attention(a.KvB, segmentQuery, positions, Rope, cache, LayoutOf(segment.First, segment.Count),
+                new Rows(ws.AbsorbedQuery.View, c.LatentCacheWidth), new Rows(ws.LatentOut.View, c.KvLoraRank), segmentOutput, segmentShape,
+                segment.AttendedPositions);
+        }
         kernels.Linear(a.O, 0, output, Hidden, new LinearShape(n, heads * c.VHeadDim, h, 1));
     }
+
+    /// <summary>
+    /// One prefill chunk in the expanded form: its context's cache rows gathered, kv_b_proj over them (keys and values per
+    /// head), then attention over those.
+    /// </summary>
+    private void ExpandedAttention(AttentionWeights a, ArrayView<float> cache, AttentionPlan.Segment segment, Rows query, ArrayView<int> positions,
+        Rows output, MlaShape shape)
+    {
+        var c = Config;
+        int width = c.LatentCacheWidth, kvWidth = c.NumAttentionHeads * (c.QkNopeHeadDim + c.VHeadDim);
+        var latents = new Rows(ws.ContextLatent.View, width);
+        kernels.GatherRows(new Rows(cache, width), ws.ContextSlots.View.SubView(segment.SlotOffset, segment.Context), latents, segment.Context, width);
+        var kv = new Rows(ws.ExpandedKv.View, kvWidth);
+        kernels.Linear(a.KvB, 0, latents, kv, new LinearShape(segment.Context, c.KvLoraRank, kvWidth, 0));
+        kernels.ExpandedAttention(query, positions, Rope, kv, latents.Columns(c.KvLoraRank), new Rows(ws.AbsorbedQuery.View, c.QkHeadDim), output,
+            shape, segment.Context, segment.AttendedPositions);
+    }
+
+    private static Rows RowsFrom(Rows rows, int first) => new(rows.Data, rows.Stride, rows.Offset + first * rows.Stride);
 
     /// <summary>The dense MLP on rmsnorm(hidden) (the norm runs fused into gate/up), adding its output to hidden.</summary>
     private void Mlp(MlpWeights mlp, MemoryBuffer1D<float, Stride1D.Dense> postAttentionNorm, int n)

@@ -12,6 +12,18 @@ public sealed record ModelShapeOptions
     /// <summary>Most rows that get logits in one forward.</summary>
     public int MaxLogitRows { get; init; } = 256;
 
+    /// <summary>
+    /// Fewest consecutive tokens of one sequence in a step (a prefill chunk) that are attended in the expanded form:
+    /// keys and values per head from kv_b_proj over the whole context, as vLLM and SGLang prefill, instead of the
+    /// absorbed form decode uses. Per token and head a score then costs nope + rope multiply-adds instead of
+    /// latent + rope and the weighted sum v instead of latent, for one kv_b_proj product per context position per
+    /// chunk; the choice depends on the sequence's own tokens only, never on what shares its step.
+    /// </summary>
+    public int ExpandedAttentionMinTokens { get; init; } = 128;
+
+    /// <summary>Workspace for the expanded form's context (cache rows and per-head keys and values); longer contexts are attended absorbed.</summary>
+    public long ExpandedAttentionBytes { get; init; } = 128L << 20;
+
     /// <summary>The workspace a continuous-batching engine with these limits needs (each running sequence may verify its drafts).</summary>
     public static ModelShapeOptions ForEngine(int maxBatchTokens, int maxRunning, int speculativeTokens) => new()
     {

@@ -38,6 +38,14 @@ internal sealed class Workspace : IDisposable
         Activation = buffers.Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
         ActivationScratch = buffers.Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
         Logits = buffers.Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
+        int expandedWidth = heads * (c.QkNopeHeadDim + c.VHeadDim);
+        MaxExpandedRuns = options.ExpandedAttentionMinTokens <= t ? t / Math.Max(1, options.ExpandedAttentionMinTokens) : 0;
+        MaxExpandedContext = MaxExpandedRuns == 0
+            ? 0
+            : (int)Math.Min(c.MaxPositionEmbeddings, options.ExpandedAttentionBytes / (4L * (c.LatentCacheWidth + expandedWidth)));
+        ContextSlots = buffers.Allocate<int>(Math.Max(1, (long)MaxExpandedRuns * MaxExpandedContext));
+        ContextLatent = buffers.Allocate<float>(Math.Max(1, (long)MaxExpandedContext * c.LatentCacheWidth));
+        ExpandedKv = buffers.Allocate<float>(Math.Max(1, (long)MaxExpandedContext * expandedWidth));
     }
 
     public int MaxBlocksPerSequence { get; }
@@ -65,6 +73,17 @@ internal sealed class Workspace : IDisposable
     /// <summary>The up projection of the CPU SwiGLU body (same shape as <see cref="Activation"/>).</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> ActivationScratch { get; }
     public MemoryBuffer1D<float, Stride1D.Dense> Logits { get; }
+
+    /// <summary>Expanded-attention runs a step can hold (each has at least the minimum tokens).</summary>
+    public int MaxExpandedRuns { get; }
+    /// <summary>Longest context attended in the expanded form.</summary>
+    public int MaxExpandedContext { get; }
+    /// <summary>Cache slots of each expanded run's context positions, run after run.</summary>
+    public MemoryBuffer1D<int, Stride1D.Dense> ContextSlots { get; }
+    /// <summary>One expanded run's context: its cache rows (latent, then rotated k_pe).</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> ContextLatent { get; }
+    /// <summary>kv_b_proj over <see cref="ContextLatent"/>: [context, heads * (nope + v)].</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> ExpandedKv { get; }
 
     public void Dispose() => buffers.Dispose();
 }

@@ -83,7 +83,7 @@ public static class MlaKernels
             Group.Barrier(); // every score reads the whole absorbed query
             int sequence = layout.TokenSequence[t], keys = layout.Positions[t] + 1;
             for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] = 0;
-            float runningMax = float.NegativeInfinity, denominator = 0;
+            var softmax = OnlineSoftmax.Start;
             for (int first = 0; first < keys; first += AttendBlock)
             {
                 int count = Math.Min(AttendBlock, keys - first);
@@ -96,23 +96,16 @@ public static class MlaKernels
                     blockSlots[i] = slot;
                 }
                 Group.Barrier();
-                float newMax = runningMax;
-                for (int i = 0; i < count; i++) newMax = MathF.Max(newMax, scores[i]);
-                for (int i = lane; i < count; i += lanes) weights[i] = MathF.Exp(scores[i] - newMax);
-                Group.Barrier();
-                float correction = MathF.Exp(runningMax - newMax), blockSum = 0;
-                for (int i = 0; i < count; i++) blockSum += weights[i];
-                denominator = denominator * correction + blockSum;
+                softmax = OnlineSoftmax.Step(softmax, scores, weights, count);
                 for (int c = lane; c < shape.Latent; c += lanes)
                 {
                     float accumulated = 0;
                     for (int i = 0; i < count; i++) accumulated += weights[i] * slots[blockSlots[i], c];
-                    latentOut[head, c] = latentOut[head, c] * correction + accumulated;
+                    latentOut[head, c] = latentOut[head, c] * softmax.Correction + accumulated;
                 }
-                runningMax = newMax;
                 Group.Barrier(); // the next block overwrites scores, weights and slots
             }
-            for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] /= denominator;
+            for (int c = lane; c < shape.Latent; c += lanes) latentOut[head, c] /= softmax.Denominator;
             Group.Barrier(); // every value reads the whole latent
             for (int j = lane; j < shape.Value; j += lanes)
             {
@@ -120,6 +113,60 @@ public static class MlaKernels
                 for (int c = 0; c < shape.Latent; c++) sum += kvB.Get(0, h * kvHead + shape.Nope + j, c) * latentOut[head, c];
                 o[t, h * shape.Value + j] = sum;
             }
+        }
+    }
+
+    /// <summary>
+    /// Causal attention of one sequence's consecutive tokens in the expanded form (DeepSeek's "naive" MLA, the form
+    /// vLLM and SGLang use for long prefills): per head, keys [k_nope | k_pe] and values v come from
+    /// <paramref name="kv"/> ([positions, heads * (nope + v)], kv_b_proj applied to the cached latents of positions
+    /// 0..) and <paramref name="keyRope"/> (the cached, rotated k_pe of those positions), so a score costs nope + rope
+    /// multiply-adds instead of latent + rope, and no query absorption or value expansion is needed. Token t is at
+    /// positions[t] and sees positions 0..positions[t]. <paramref name="query"/> is scratch ([tokens * heads, nope + rope]):
+    /// the query with q_pe rotated. A group owns a (token, head) and walks the keys in blocks of
+    /// <see cref="AttendBlock"/> as <see cref="Attention{TWeights}"/> does, with the output's value columns as its accumulator.
+    /// </summary>
+    public static void ExpandedAttention(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows query, Rows o, MlaShape shape)
+    {
+        var scores = SharedMemory.Allocate<float>(AttendBlock);
+        var weights = SharedMemory.Allocate<float>(AttendBlock);
+        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
+        int lane = Group.IdxX, lanes = Group.DimX, pairs = shape.Tokens * shape.Heads;
+        // Loop bounds are uniform within a group, so every thread reaches every barrier.
+        for (int head = Grid.IdxX; head < pairs; head += Grid.DimX)
+        {
+            int t = head / shape.Heads, h = head % shape.Heads;
+            for (int c = lane; c < qHead; c += lanes)
+            {
+                query[head, c] = c < shape.Nope
+                    ? q[t, h * qHead + c]
+                    : RopeKernels.Rotated(q, t, h * qHead + shape.Nope, c - shape.Nope, positions[t], rope, shape.Rope);
+            }
+            for (int j = lane; j < shape.Value; j += lanes) o[t, h * shape.Value + j] = 0;
+            Group.Barrier(); // every score reads the whole query
+            int keys = positions[t] + 1;
+            var softmax = OnlineSoftmax.Start;
+            for (int first = 0; first < keys; first += AttendBlock)
+            {
+                int count = Math.Min(AttendBlock, keys - first);
+                for (int i = lane; i < count; i += lanes)
+                {
+                    float score = 0;
+                    for (int d = 0; d < shape.Nope; d++) score += query[head, d] * kv[first + i, h * kvHead + d];
+                    for (int d = 0; d < shape.Rope; d++) score += query[head, shape.Nope + d] * keyRope[first + i, d];
+                    scores[i] = score * shape.SoftmaxScale;
+                }
+                Group.Barrier();
+                softmax = OnlineSoftmax.Step(softmax, scores, weights, count);
+                for (int j = lane; j < shape.Value; j += lanes)
+                {
+                    float accumulated = 0;
+                    for (int i = 0; i < count; i++) accumulated += weights[i] * kv[first + i, h * kvHead + shape.Nope + j];
+                    o[t, h * shape.Value + j] = o[t, h * shape.Value + j] * softmax.Correction + accumulated;
+                }
+                Group.Barrier(); // the next block overwrites scores and weights
+            }
+            for (int j = lane; j < shape.Value; j += lanes) o[t, h * shape.Value + j] /= softmax.Denominator;
         }
     }
 }

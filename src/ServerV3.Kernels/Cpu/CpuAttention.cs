@@ -16,7 +16,8 @@ namespace ServerV3.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuAttention
 {
-    private const int BlockPositions = 16;
+    /// <summary>Cached positions scored and weighted together (one online-softmax step).</summary>
+    internal const int BlockPositions = 16;
 
     /// <summary>Heads attended together share each key load.</summary>
     public const int GroupHeads = 8;
@@ -69,61 +70,94 @@ internal static unsafe class CpuAttention
                     for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
                 }
                 // MLA's heads share the keys: two heads at a time load each key chunk once.
-                int h = 0;
-                for (; h + 2 <= heads; h += 2)
-                {
-                    float* q0 = Row(qAbs, firstRow + h), q1 = Row(qAbs, firstRow + h + 1);
-                    float* score0 = scores + h * BlockPositions, score1 = score0 + BlockPositions;
-                    int p = 0;
-                    for (; p + 4 <= count; p += 4) Dot2x4(q0, q1, blockKeys + p, width, shape.SoftmaxScale, score0 + p, score1 + p);
-                    for (; p < count; p++)
-                    {
-                        score0[p] = Dot(q0, blockKeys[p], width) * shape.SoftmaxScale;
-                        score1[p] = Dot(q1, blockKeys[p], width) * shape.SoftmaxScale;
-                    }
-                }
-                for (; h < heads; h++)
-                {
-                    float* q = Row(qAbs, firstRow + h);
-                    float* score = scores + h * BlockPositions;
-                    int p = 0;
-                    for (; p + 4 <= count; p += 4) Dot4(q, blockKeys + p, width, shape.SoftmaxScale, score + p);
-                    for (; p < count; p++) score[p] = Dot(q, blockKeys[p], width) * shape.SoftmaxScale;
-                }
-                for (h = 0; h < heads; h++)
-                {
-                    float* score = scores + h * BlockPositions;
-                    for (int p = count; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
-                    var block = Vector512.Load(score);
-                    float newMax = MathF.Max(maxima[h], block.ToScalarMax());
-                    corrections[h] = MathF.Exp(maxima[h] - newMax);
-                    var weights = Exp(block - Vector512.Create(newMax));
-                    weights.Store(score);
-                    denominators[h] = denominators[h] * corrections[h] + LaneSums.Of(weights);
-                    maxima[h] = newMax;
-                }
-                for (h = 0; h + 4 <= heads; h += 4)
-                {
-                    Accumulate4(Row(latentOut, firstRow + h), latentOut.Stride, blockKeys, scores + h * BlockPositions, count,
-                        corrections + h, shape.Latent);
-                }
-                for (; h + 2 <= heads; h += 2)
-                {
-                    Accumulate2(Row(latentOut, firstRow + h), Row(latentOut, firstRow + h + 1), blockKeys,
-                        scores + h * BlockPositions, scores + (h + 1) * BlockPositions, count, corrections[h], corrections[h + 1], shape.Latent);
-                }
-                for (; h < heads; h++)
-                    Accumulate(Row(latentOut, firstRow + h), blockKeys, scores + h * BlockPositions, count, corrections[h], shape.Latent);
+                ScoreBlock(Row(qAbs, firstRow), qAbs.Stride, heads, blockKeys, count, width, shape.SoftmaxScale, scores);
+                SoftmaxBlock(scores, heads, count, maxima, denominators, corrections);
+                AccumulateBlock(Row(latentOut, firstRow), latentOut.Stride, heads, blockKeys, scores, count, corrections, shape.Latent);
             }
-            for (int h = 0; h < heads; h++)
+            for (int h = 0; h < heads; h++) Normalize(Row(latentOut, firstRow + h), denominators[h], shape.Latent);
+        }
+    }
+
+    /// <summary>
+    /// Scaled scores of <paramref name="queries"/> query rows (row i at <paramref name="firstQuery"/> + i *
+    /// <paramref name="queryStride"/>) against a block's keys, into rows of <see cref="BlockPositions"/> scores: two
+    /// queries share each key load.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ScoreBlock(float* firstQuery, long queryStride, int queries, float** keys, int count, int length, float scale, float* scores)
+    {
+        int h = 0;
+        for (; h + 2 <= queries; h += 2)
+        {
+            float* q0 = firstQuery + h * queryStride, q1 = q0 + queryStride;
+            float* score0 = scores + h * BlockPositions, score1 = score0 + BlockPositions;
+            int p = 0;
+            for (; p + 4 <= count; p += 4) Dot2x4(q0, q1, keys + p, length, scale, score0 + p, score1 + p);
+            for (; p < count; p++)
             {
-                float* output = Row(latentOut, firstRow + h);
-                var inverse = Vector512.Create(1f / denominators[h]);
-                int c = 0;
-                for (; c + 16 <= shape.Latent; c += 16) (Vector512.Load(output + c) * inverse).Store(output + c);
-                for (; c < shape.Latent; c++) output[c] *= inverse[0];
+                score0[p] = Dot(q0, keys[p], length) * scale;
+                score1[p] = Dot(q1, keys[p], length) * scale;
             }
         }
+        for (; h < queries; h++)
+        {
+            float* q = firstQuery + h * queryStride;
+            float* score = scores + h * BlockPositions;
+            int p = 0;
+            for (; p + 4 <= count; p += 4) Dot4(q, keys + p, length, scale, score + p);
+            for (; p < count; p++) score[p] = Dot(q, keys[p], length) * scale;
+        }
+    }
+
+    /// <summary>
+    /// One block of the online softmax for each score row: lanes from <paramref name="count"/> on count as -inf, the
+    /// row becomes its weights, and the running maximum, the denominator and the correction of what came before are updated.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SoftmaxBlock(float* scores, int rows, int count, float* maxima, float* denominators, float* corrections)
+    {
+        for (int h = 0; h < rows; h++)
+        {
+            float* score = scores + h * BlockPositions;
+            for (int p = count; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
+            var block = Vector512.Load(score);
+            float newMax = MathF.Max(maxima[h], block.ToScalarMax());
+            corrections[h] = MathF.Exp(maxima[h] - newMax);
+            var weights = Exp(block - Vector512.Create(newMax));
+            weights.Store(score);
+            denominators[h] = denominators[h] * corrections[h] + LaneSums.Of(weights);
+            maxima[h] = newMax;
+        }
+    }
+
+    /// <summary>
+    /// output_i = output_i * correction_i + Σ_p weight_i[p] * value[p] for <paramref name="outputs"/> rows (row i at
+    /// <paramref name="firstOutput"/> + i * <paramref name="outputStride"/>, its weights in score row i): four rows share
+    /// each value load, then two, then one, every element with the same operations in the same order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void AccumulateBlock(float* firstOutput, int outputStride, int outputs, float** values, float* weights, int count, float* corrections, int length)
+    {
+        int h = 0;
+        for (; h + 4 <= outputs; h += 4)
+            Accumulate4(firstOutput + (long)h * outputStride, outputStride, values, weights + h * BlockPositions, count, corrections + h, length);
+        for (; h + 2 <= outputs; h += 2)
+        {
+            Accumulate2(firstOutput + (long)h * outputStride, firstOutput + (long)(h + 1) * outputStride, values,
+                weights + h * BlockPositions, weights + (h + 1) * BlockPositions, count, corrections[h], corrections[h + 1], length);
+        }
+        for (; h < outputs; h++)
+            Accumulate(firstOutput + (long)h * outputStride, values, weights + h * BlockPositions, count, corrections[h], length);
+    }
+
+    /// <summary>output *= 1 / denominator (the softmax's division, once per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Normalize(float* output, float denominator, int length)
+    {
+        var inverse = Vector512.Create(1f / denominator);
+        int c = 0;
+        for (; c + 16 <= length; c += 16) (Vector512.Load(output + c) * inverse).Store(output + c);
+        for (; c < length; c++) output[c] *= inverse[0];
     }
 
     /// <summary>

@@ -203,6 +203,18 @@ public static class CpuKernels
         }
     }
 
+    /// <summary>
+    /// One sequence's tokens attended in the expanded form (see <see cref="Attention.MlaKernels.ExpandedAttention"/>):
+    /// workers take (head, token tile) items from the queue, the last tiles first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ExpandedAttention(
+        Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows kv, Rows keyRope, Rows o, Attention.MlaShape shape, WorkQueue queue)
+    {
+        int items = CpuExpandedAttention.Items(shape);
+        for (int item = queue.Take(); item < items; item = queue.Take()) CpuExpandedAttention.Attend(q, positions, rope, kv, keyRope, o, shape, item);
+    }
+
     /// <summary>Tokens of one work item of <see cref="Attention{TWeights}"/>: their W_UK and W_UV stay in cache across them.</summary>
     private const int AttentionTokens = 16;
 

@@ -9,7 +9,7 @@ using ServerV3.Kernels.Norm;
 
 namespace ServerV3.Kernels.Cpu;
 
-/// <summary>CPU SIMD bodies of the per-row kernels: RMSNorm, the latent cache write and the MoE combine.</summary>
+/// <summary>CPU SIMD bodies of the per-row kernels: RMSNorm, the latent cache write, the MoE combine and row gathers.</summary>
 public static class CpuRowKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -22,6 +22,24 @@ public static class CpuRowKernels
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteLatent(LatentCacheWrite write) => WriteLatentRows(write, WorkRange.Start(write.Shape.Tokens), WorkRange.End(write.Shape.Tokens));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim) =>
+        CopyRows(input, rowIndices, output, WorkRange.Start(rows), WorkRange.End(rows), dim);
+
+    /// <summary>
+    /// output[r] = input[rowIndices[r]] for rows [start, end), a memory copy each (the portable loop costs ILGPU's CPU
+    /// backend tens of nanoseconds an element; the expanded attention gathers 288-wide cache rows by the thousand).
+    /// </summary>
+    [External("serverv3_copy_rows_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void CopyRows(Rows input, ArrayView<int> rowIndices, Rows output, int start, int end, int dim)
+    {
+        float* source = CpuPointers.Of(input.Data) + input.Offset, target = CpuPointers.Of(output.Data) + output.Offset;
+        int* indices = CpuPointers.Of(rowIndices);
+        for (int r = start; r < end; r++)
+            new ReadOnlySpan<float>(source + (long)indices[r] * input.Stride, dim).CopyTo(new Span<float>(target + (long)r * output.Stride, dim));
+    }
 
     /// <summary>RMSNorm of rows [start, end): a vector sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]

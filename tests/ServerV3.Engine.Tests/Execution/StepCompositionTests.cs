@@ -5,13 +5,15 @@ namespace ServerV3.Engine.Tests.Execution;
 
 /// <summary>
 /// Batch invariance at the level of one forward: every position's logits are bit-identical whatever shares its
-/// step. Several sequences advance through random mixes of prefill chunks and single tokens and are compared
-/// with each sequence computed alone.
+/// step. Several sequences advance through their prefill chunks and single tokens in random mixes and are compared with
+/// each sequence computed alone through the same chunks. The model attends chunks of <see cref="ExpandedFrom"/> or more
+/// tokens in the expanded form and the rest absorbed, so both forms meet each other in the steps.
 /// </summary>
 [Collection(GoldenModelsCollection.Name)]
 public sealed class StepCompositionTests(GoldenModels models)
 {
     private const int Sequences = 6;
+    private const int ExpandedFrom = 12;
 
     [Theory]
     [InlineData(1)]
@@ -19,27 +21,50 @@ public sealed class StepCompositionTests(GoldenModels models)
     [InlineData(3)]
     public void LogitsDoNotDependOnWhatSharesTheStep(int seed)
     {
-        var (model, _) = models.Get("tiny-v3");
+        var (model, _) = models.Get("tiny-v3", ExpandedFrom);
         int vocab = model.Config.VocabSize;
         var random = new Random(seed);
         var tokens = Enumerable.Range(0, Sequences).Select(_ =>
             Enumerable.Range(0, random.Next(1, 140)).Select(_ => random.Next(vocab)).ToArray()).ToArray();
-
-        var alone = tokens.Select(sequence =>
+        // Each sequence's chunks: 1 (a decode step's token) or 1..24 tokens.
+        var chunks = tokens.Select(sequence =>
         {
-            using var session = new SequenceSession(model, sequence.Length);
-            return session.Append(sequence, withMtp: false).Logits;
+            var sizes = new List<int>();
+            for (int done = 0; done < sequence.Length; done += sizes[^1])
+                sizes.Add(Math.Min(sequence.Length - done, random.Next(2) == 0 ? 1 : random.Next(1, 25)));
+            return sizes;
+        }).ToArray();
+
+        var alone = tokens.Select((sequence, s) =>
+        {
+            var table = Allocate(model, sequence.Length);
+            try
+            {
+                var logits = new List<float>();
+                int done = 0;
+                foreach (int size in chunks[s])
+                {
+                    logits.AddRange(model.Model.Forward(StepBatch.ForSequence(sequence[done..(done + size)], done, table, allLogits: true)).ToArray());
+                    done += size;
+                }
+                return logits.ToArray();
+            }
+            finally
+            {
+                foreach (int block in table) model.Blocks.Release(block);
+            }
         }).ToArray();
 
         var tables = tokens.Select(sequence => Allocate(model, sequence.Length)).ToArray();
         try
         {
             var done = new int[Sequences];
-            while (done.Zip(tokens).Any(p => p.First < p.Second.Length))
+            var next = new int[Sequences];
+            while (next.Zip(chunks).Any(p => p.First < p.Second.Count))
             {
-                // A random subset, each with a chunk of 1..24 tokens (1: a decode step's token).
-                var step = Enumerable.Range(0, Sequences).Where(s => done[s] < tokens[s].Length && random.Next(3) > 0)
-                    .Select(s => (Sequence: s, Count: Math.Min(tokens[s].Length - done[s], random.Next(2) == 0 ? 1 : random.Next(1, 25)))).ToList();
+                // A random subset of the sequences, each with its next chunk.
+                var step = Enumerable.Range(0, Sequences).Where(s => next[s] < chunks[s].Count && random.Next(3) > 0)
+                    .Select(s => (Sequence: s, Count: chunks[s][next[s]])).ToList();
                 if (step.Count == 0) continue;
                 var ids = step.SelectMany(x => tokens[x.Sequence].Skip(done[x.Sequence]).Take(x.Count)).ToArray();
                 var positions = step.SelectMany(x => Enumerable.Range(done[x.Sequence], x.Count)).ToArray();
@@ -52,7 +77,11 @@ public sealed class StepCompositionTests(GoldenModels models)
                     Assert.True(logits.AsSpan(row * vocab, vocab).SequenceEqual(alone[s].AsSpan(position * vocab, vocab)),
                         $"sequence {s} position {position} differs in a step of {ids.Length} tokens from {step.Count} sequences");
                 }
-                foreach (var (s, count) in step) done[s] += count;
+                foreach (var (s, count) in step)
+                {
+                    done[s] += count;
+                    next[s]++;
+                }
             }
         }
         finally

@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Frontend;
+using ServerV3.Kernels.Attention;
+using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Rope;
+
+namespace ServerV3.Kernels.Cpu;
+
+/// <summary>
+/// CPU SIMD body of <see cref="MlaKernels.ExpandedAttention"/>. A work item is one head and a tile of up to
+/// <see cref="TileTokens"/> consecutive tokens: each block of <see cref="CpuAttention.BlockPositions"/> positions has
+/// its keys ([k_nope | k_pe], from two buffers) copied once into a contiguous block and is then scored, weighted and
+/// added for all the tile's tokens that see it, with <see cref="CpuAttention"/>'s block routines (two tokens share
+/// each key load, four each value load). A token's arithmetic depends only on its own query and the keys: blocks
+/// start at multiples of the block size, and positions past the token are weighted 0.
+/// </summary>
+[SkipLocalsInit] // every stack buffer is written before it is read; zeroing ~17 KB an item is wasted work
+internal static unsafe class CpuExpandedAttention
+{
+    /// <summary>Tokens of a work item (they share each block's key copy).</summary>
+    public const int TileTokens = 16;
+
+    /// <summary>Work items of a launch: every head of every tile.</summary>
+    public static int Items(MlaShape shape) => shape.Heads * Tiles(shape);
+
+    private static int Tiles(MlaShape shape) => (shape.Tokens + TileTokens - 1) / TileTokens;
+
+    /// <summary>
+    /// Work item <paramref name="item"/>: head after head, so that a worker's consecutive items read the same head's keys
+    /// and values (a head's slice of a 512-position context is 320 KB and stays in L2; heads interleaved, bench-small's
+    /// 512-token prefill read ~160 MB a layer from L3), and within a head the last tiles first (causal attention makes
+    /// them the dearest).
+    /// </summary>
+    [External("serverv3_expanded_attention_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Attend(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows o, MlaShape shape, int item)
+    {
+        int tiles = Tiles(shape), head = item / tiles, tile = tiles - 1 - item % tiles;
+        int first = tile * TileTokens, tokens = Math.Min(TileTokens, shape.Tokens - first);
+        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
+        const int block = CpuAttention.BlockPositions;
+        float* queries = stackalloc float[TileTokens * qHead];
+        float* keyBlock = stackalloc float[block * qHead];
+        float* output = stackalloc float[TileTokens * shape.Value];
+        float* scores = stackalloc float[TileTokens * block];
+        float** keys = stackalloc float*[block];
+        float** values = stackalloc float*[block];
+        float* maxima = stackalloc float[TileTokens];
+        float* denominators = stackalloc float[TileTokens];
+        float* corrections = stackalloc float[TileTokens];
+        int* position = CpuPointers.Of(positions) + first;
+        float* qData = CpuPointers.Of(q.Data) + q.Offset, kvData = CpuPointers.Of(kv.Data) + kv.Offset;
+        float* ropeData = CpuPointers.Of(keyRope.Data) + keyRope.Offset;
+        for (int i = 0; i < tokens; i++)
+        {
+            float* source = qData + (long)(first + i) * q.Stride + head * qHead;
+            new ReadOnlySpan<float>(source, shape.Nope).CopyTo(new Span<float>(queries + i * qHead, shape.Nope));
+            CpuRope.Rotate(source + shape.Nope, queries + i * qHead + shape.Nope, rope, position[i], shape.Rope);
+            new Span<float>(output + i * shape.Value, shape.Value).Clear();
+            maxima[i] = float.NegativeInfinity;
+            denominators[i] = 0;
+        }
+        for (int i = 0; i < block; i++) keys[i] = keyBlock + i * qHead;
+        int last = position[tokens - 1], active = 0;
+        for (int start = 0; start <= last; start += block)
+        {
+            int count = Math.Min(block, last + 1 - start);
+            for (int i = 0; i < count; i++)
+            {
+                float* row = kvData + (long)(start + i) * kv.Stride + head * kvHead;
+                new ReadOnlySpan<float>(row, shape.Nope).CopyTo(new Span<float>(keys[i], shape.Nope));
+                new ReadOnlySpan<float>(ropeData + (long)(start + i) * keyRope.Stride, shape.Rope).CopyTo(new Span<float>(keys[i] + shape.Nope, shape.Rope));
+                values[i] = row + shape.Nope;
+            }
+            // Positions ascend through the tile: the tokens that see this block are its last ones.
+            while (position[active] < start) active++;
+            int seeing = tokens - active;
+            float* activeScores = scores + active * block;
+            CpuAttention.ScoreBlock(queries + active * qHead, qHead, seeing, keys, count, qHead, shape.SoftmaxScale, activeScores);
+            for (int i = active; i < tokens; i++)
+                for (int p = position[i] + 1 - start; p < count; p++) scores[i * block + p] = float.NegativeInfinity;
+            CpuAttention.SoftmaxBlock(activeScores, seeing, count, maxima + active, denominators + active, corrections + active);
+            CpuAttention.AccumulateBlock(output + active * shape.Value, shape.Value, seeing, values, activeScores, count, corrections + active, shape.Value);
+        }
+        float* oData = CpuPointers.Of(o.Data) + o.Offset;
+        for (int i = 0; i < tokens; i++)
+        {
+            CpuAttention.Normalize(output + i * shape.Value, denominators[i], shape.Value);
+            new ReadOnlySpan<float>(output + i * shape.Value, shape.Value)
+                .CopyTo(new Span<float>(oData + (long)(first + i) * o.Stride + head * shape.Value, shape.Value));
+        }
+    }
+}
