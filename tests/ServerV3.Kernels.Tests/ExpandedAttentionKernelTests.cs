@@ -36,10 +36,10 @@ public abstract class ExpandedAttentionKernelTests(KernelTestDevice device)
     /// <param name="nope">8 with rope 4 and value 6: scalar columns only; 48 + 16 (query 64) and value 80: the SIMD
     /// scores' 32-column chunks and the four-token accumulation's 64-column and 16-column parts.</param>
     /// <param name="start">Position of the first token; 0 is a first prefill chunk, later ones see earlier positions.</param>
-    /// <param name="tokens">37: two whole 16-token tiles of the CPU body and a partial one, pairs and a single token.</param>
+    /// <param name="tokens">70: two whole 32-token tiles of the CPU body and a partial one; 37 and 5: pairs and a single token.</param>
     [Theory]
     [InlineData(3, 8, 4, 6, 0, 5)]
-    [InlineData(5, 48, 16, 80, 0, 37)]
+    [InlineData(5, 48, 16, 80, 0, 70)]
     [InlineData(2, 48, 16, 80, 45, 37)]
     [InlineData(4, 32, 16, 32, 130, 20)]
     public void MatchesDenseCausalAttentionAndEachTokenAlone(int heads, int nope, int rope, int value, int start, int tokens)
