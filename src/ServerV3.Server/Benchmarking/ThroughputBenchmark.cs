@@ -8,7 +8,7 @@ namespace ServerV3.Server.Benchmarking;
 
 /// <summary>
 /// Prefill throughput (each of B prompts of P random tokens as batched forwards) and decode throughput (B sequences
-/// decoding greedily together, one batched forward per step), with per-kernel time shares from profiled passes: the
+/// decoding greedily together, one batched forward per step, after one untimed step), with per-kernel time shares from profiled passes: the
 /// first prompt's prefill, and the mean of <see cref="ProfiledSteps"/> decode steps run after the timed ones (a
 /// single step's table moved by tens of percent between runs on a shared host).
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
         var random = new Random(seed);
         var prompts = Enumerable.Range(0, batch)
             .Select(_ => Enumerable.Range(0, promptTokens).Select(_ => random.Next(model.Config.VocabSize)).ToArray()).ToArray();
-        var sessions = prompts.Select(_ => new SequenceSession(model, promptTokens + genTokens + ProfiledSteps + 1)).ToArray();
+        var sessions = prompts.Select(_ => new SequenceSession(model, promptTokens + 1 + genTokens + ProfiledSteps)).ToArray();
         try
         {
             // Warm-up: JIT and first-touch of every kernel and buffer, on a throwaway sequence.
@@ -40,19 +40,22 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             kernels.Profile = null;
             double prefillSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
+            // One untimed step first: buffers sized by the batch (the host logits) grow once, outside the steady state.
+            int position = promptTokens;
+            DecodeStep(sessions, lastTokens, position++);
             var decodeProfile = new KernelProfile();
             long launchesBefore = kernels.Launches;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             int collectionsBefore = GC.CollectionCount(0);
             var decode = Stopwatch.StartNew();
-            for (int step = 0; step < genTokens; step++) DecodeStep(sessions, lastTokens, promptTokens + step);
+            for (int step = 0; step < genTokens; step++) DecodeStep(sessions, lastTokens, position++);
             double decodeSeconds = decode.Elapsed.TotalSeconds;
             long launches = kernels.Launches - launchesBefore;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             int collections = GC.CollectionCount(0) - collectionsBefore;
             // Profiled steps synchronise every launch, so they run after the timed ones.
             kernels.Profile = decodeProfile;
-            for (int step = genTokens; step < genTokens + ProfiledSteps; step++) DecodeStep(sessions, lastTokens, promptTokens + step);
+            for (int step = 0; step < ProfiledSteps; step++) DecodeStep(sessions, lastTokens, position++);
             kernels.Profile = null;
             long bytesPerToken = model.Weights.ActiveBytesPerToken(model.Config);
             return new BenchReport
