@@ -196,13 +196,17 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
+    /// <param name="dim">24: the CPU body's scalar tail only; 80: two 32-column chunks and a tail.</param>
     [Theory]
-    [InlineData(WeightFormat.Bf16)]
-    [InlineData(WeightFormat.F32)]
-    public void LookupAndGatherCopyRows(WeightFormat format)
+    [InlineData(WeightFormat.Bf16, 24)]
+    [InlineData(WeightFormat.F32, 24)]
+    [InlineData(WeightFormat.Bf16, 80)]
+    [InlineData(WeightFormat.F32, 80)]
+    [InlineData(WeightFormat.Fp8Block, 80)]
+    public void LookupAndGatherCopyRows(WeightFormat format, int dim)
     {
         var random = new Random(6);
-        const int vocab = 50, dim = 24;
+        const int vocab = 50;
         var (table, values) = device.RandomWeights(random, format, 1, vocab, dim);
         int[] ids = [3, 49, 0, 3];
         var embedded = device.Poisoned(ids.Length * dim);

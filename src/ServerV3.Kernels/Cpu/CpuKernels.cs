@@ -215,6 +215,11 @@ public static class CpuKernels
         for (int item = queue.Take(); item < items; item = queue.Take()) CpuExpandedAttention.Attend(q, positions, rope, kv, keyRope, o, shape, item);
     }
 
+    /// <summary>Embedding rows of this worker's tokens (see <see cref="Embedding.EmbeddingKernels.Lookup{TWeights}"/>).</summary>
+    public static void Lookup<TWeights>(TWeights table, ArrayView<int> tokenIds, Rows output, int tokens, int dim)
+        where TWeights : struct, IWeightMatrix =>
+        table.LookupOnCpu(tokenIds, WorkRange.Start(tokens), WorkRange.End(tokens), output);
+
     /// <summary>Tokens of one work item of <see cref="Attention{TWeights}"/>: their W_UK and W_UV stay in cache across them.</summary>
     private const int AttentionTokens = 16;
 

@@ -41,6 +41,24 @@ public static class CpuRowKernels
             new ReadOnlySpan<float>(source + (long)indices[r] * input.Stride, dim).CopyTo(new Span<float>(target + (long)r * output.Stride, dim));
     }
 
+    /// <summary>output[t] = row ids[t] of the weights, widened to fp32, for tokens [start, end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void LookupRows<TChunks>(TChunks weights, int cols, int* ids, int start, int end, Rows output) where TChunks : struct, IWeightChunks
+    {
+        for (int t = start; t < end; t++)
+        {
+            float* target = CpuPointers.Of(output.Data) + output.Offset + (long)t * output.Stride;
+            int c = 0;
+            for (; c + 32 <= cols; c += 32)
+            {
+                weights.Load(ids[t], c, out var low, out var high);
+                low.Store(target + c);
+                high.Store(target + c + 16);
+            }
+            for (; c < cols; c++) target[c] = weights.Scalar(ids[t], c);
+        }
+    }
+
     /// <summary>RMSNorm of rows [start, end): a vector sum of squares, then scale.</summary>
     [External("serverv3_rms_norm_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

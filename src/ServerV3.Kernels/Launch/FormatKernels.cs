@@ -87,8 +87,9 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         cpuBodies
             ? accelerator.LoadStreamKernel<TWeights, TWeights, Rows, Rows, ExpertAssignments, Rows, Rows, RoutedCombine, ExpertShape, SharedShape, WorkQueue>(CpuKernels.ExpertDown)
             : null;
-    private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup =
-        accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
+    private readonly Action<KernelConfig, TWeights, ArrayView<int>, Rows, int, int> lookup = cpuBodies
+        ? accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(CpuKernels.Lookup)
+        : accelerator.LoadStreamKernel<TWeights, ArrayView<int>, Rows, int, int>(EmbeddingKernels.Lookup);
 
     public override void Linear(KernelConfig config, WeightBuffer w, int matrix, Rows x, Rows y, LinearShape shape, WorkQueue queue)
     {

@@ -25,4 +25,9 @@ public readonly struct Bf16Matrix(ArrayView<ushort> data, int rows, int cols) : 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
         CpuGemm.MultiplyTransposed(new Bf16Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, y, tokens);
+
+    [External("serverv3_bf16matrix_lookup_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe void LookupOnCpu(ArrayView<int> ids, int start, int end, Rows output) =>
+        CpuRowKernels.LookupRows(new Bf16Chunks(CpuPointers.Of(Data), Cols), Cols, CpuPointers.Of(ids), start, end, output);
 }

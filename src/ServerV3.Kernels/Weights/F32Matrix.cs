@@ -24,4 +24,9 @@ public readonly struct F32Matrix(ArrayView<float> data, int rows, int cols) : IW
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
         CpuGemm.MultiplyTransposed(new F32Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, Cols), rowStart, rowCount, Cols, x, y, tokens);
+
+    [External("serverv3_f32matrix_lookup_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe void LookupOnCpu(ArrayView<int> ids, int start, int end, Rows output) =>
+        CpuRowKernels.LookupRows(new F32Chunks(CpuPointers.Of(Data), Cols), Cols, CpuPointers.Of(ids), start, end, output);
 }

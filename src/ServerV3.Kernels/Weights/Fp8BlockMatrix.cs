@@ -40,4 +40,9 @@ public readonly struct Fp8BlockMatrix(
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens) =>
         CpuGemm.MultiplyTransposed(new Fp8Chunks(CpuPointers.Of(Data) + (long)matrix * Rows * Cols, CpuPointers.Of(Scales) + (long)matrix * ScaleRows * ScaleCols, CpuPointers.Of(DecodeTable), Cols), rowStart, rowCount, Cols, x, y, tokens);
+
+    [External("serverv3_fp8matrix_lookup_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe void LookupOnCpu(ArrayView<int> ids, int start, int end, Rows output) =>
+        CpuRowKernels.LookupRows(new Fp8Chunks(CpuPointers.Of(Data), CpuPointers.Of(Scales), CpuPointers.Of(DecodeTable), Cols), Cols, CpuPointers.Of(ids), start, end, output);
 }

@@ -23,4 +23,7 @@ public interface IWeightMatrix
     /// and rows i &lt; tokens.
     /// </summary>
     void MultiplyTransposedOnCpu(int matrix, int rowStart, int rowCount, Rows x, Rows y, int tokens);
+
+    /// <summary>CPU fast path ([External]): output[t] = W[0][ids[t]] as fp32 for tokens [start, end) (embedding lookups).</summary>
+    void LookupOnCpu(ArrayView<int> ids, int start, int end, Rows output);
 }
