@@ -39,7 +39,7 @@ internal sealed class Workspace : IDisposable
         ActivationScratch = buffers.Allocate<float>((long)t * Math.Max(c.IntermediateSize, c.NSharedExperts * c.MoeIntermediateSize));
         Logits = buffers.Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
         int expandedWidth = heads * (c.QkNopeHeadDim + c.VHeadDim);
-        MaxExpandedRuns = options.ExpandedAttentionMinTokens <= t ? t / Math.Max(1, options.ExpandedAttentionMinTokens) : 0;
+        MaxExpandedRuns = t / options.ExpandedAttentionMinTokens;
         MaxExpandedContext = MaxExpandedRuns == 0
             ? 0
             : (int)Math.Min(c.MaxPositionEmbeddings, options.ExpandedAttentionBytes / (4L * (c.LatentCacheWidth + expandedWidth)));
