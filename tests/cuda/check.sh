@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA check, run on a GPU machine that has no .NET (README, Benchmarks, "On a GPU"):
 #   1. both golden models through `logits --device cuda --reference golden.safetensors`: logits and MTP logits
-#      within relative L2 1e-4 of the float64 reference, greedy continuations identical;
+#      within relative L2 1e-4 of the float64 reference, greedy continuations identical (tiny-v3 also with every
+#      step in the expanded attention form);
 #   2. `bench --device cuda` on bench-small: prefill and decode at batch 1, 16 and 64, prompt 128 and 512;
 #   3. `bench-throughput` on the demo model (trained MTP head) without and with one speculative token.
 # Usage: tests/cuda/check.sh SERVERV3 OUTDIR   (SERVERV3: the executable that tests/cuda/bundle.sh packs)
@@ -39,6 +40,9 @@ for model in tiny-v3 tiny-v3-fp8; do
   step "golden-$model" 120 "$serverv3" logits --model "tests/golden/$model" --reference "tests/golden/$model/golden.safetensors" \
     --out "/tmp/serverv3-$model.safetensors" --greedy 16 --device cuda
 done
+# The golden prompts are shorter than a default expanded-attention chunk: check that form on its own.
+step "golden-tiny-v3-expanded" 120 "$serverv3" logits --model tests/golden/tiny-v3 --reference tests/golden/tiny-v3/golden.safetensors \
+  --out /tmp/serverv3-tiny-v3-expanded.safetensors --greedy 16 --device cuda --expanded-attention-min-tokens 1
 
 step make-bench-small 180 "$serverv3" make-model --config configs/bench-small.json --out /tmp/bench-small --seed 1 || exit 1
 # batch prompt generate; speculation off so the figures compare with the CPU table in the README.

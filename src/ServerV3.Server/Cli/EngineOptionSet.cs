@@ -20,10 +20,15 @@ public sealed class EngineOptionSet
     public Option<int?> SpeculativeTokens { get; } = new("--speculative-tokens") { Description = "MTP draft tokens per step (default 1 when the model has an MTP layer; 0 turns speculation off)" };
     public Option<int> ExpertParallel { get; } = new("--expert-parallel") { Description = "Accelerators the routed experts are split over (EP ranks; on the CPU, CPU accelerators with --cpu-threads / D workers each after the first)", DefaultValueFactory = _ => 1 };
     public Option<int> RedundantExperts { get; } = new("--redundant-experts") { Description = "Extra copies of the most loaded experts on other ranks, re-placed from the recent load (needs --expert-parallel 2 or more)" };
+    public Option<int> ExpandedAttentionMinTokens { get; } = new("--expanded-attention-min-tokens")
+    {
+        Description = "Prefill chunks of at least this many tokens attend in the expanded form (per-head keys and values from kv_b_proj)",
+        DefaultValueFactory = _ => new ModelShapeOptions().ExpandedAttentionMinTokens,
+    };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Device, CpuThreads, KvCacheMemory, BlockSize, MaxBatchTokens, MaxRunning, SpeculativeTokens, ExpertParallel, RedundantExperts })
+        foreach (var option in new Option[] { Device, CpuThreads, KvCacheMemory, BlockSize, MaxBatchTokens, MaxRunning, SpeculativeTokens, ExpertParallel, RedundantExperts, ExpandedAttentionMinTokens })
             command.Options.Add(option);
     }
 
@@ -51,7 +56,10 @@ public sealed class EngineOptionSet
             CpuThreads = result.GetValue(CpuThreads),
             KvCacheMemory = ParseBudget(result.GetValue(KvCacheMemory)),
             BlockSize = Positive(result.GetValue(BlockSize), "--block-size"),
-            Shape = ModelShapeOptions.ForEngine(maxTokens, running, speculative),
+            Shape = ModelShapeOptions.ForEngine(maxTokens, running, speculative) with
+            {
+                ExpandedAttentionMinTokens = Positive(result.GetValue(ExpandedAttentionMinTokens), "--expanded-attention-min-tokens"),
+            },
             ExpertParallel = expertParallel,
         };
         return (engine, new SchedulerOptions { MaxBatchTokens = maxTokens, MaxRunning = running, SpeculativeTokens = speculative });

@@ -39,6 +39,7 @@ public static class ServeCommand
             Set(engine.SpeculativeTokens, nameof(ServerOptions.SpeculativeTokens));
             Set(engine.ExpertParallel, nameof(ServerOptions.ExpertParallel));
             Set(engine.RedundantExperts, nameof(ServerOptions.RedundantExperts));
+            Set(engine.ExpandedAttentionMinTokens, nameof(ServerOptions.ExpandedAttentionMinTokens));
             return RunAsync(ServerHost.Build(overrides), cancellation);
         });
         return command;

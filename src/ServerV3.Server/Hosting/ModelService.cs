@@ -63,7 +63,10 @@ public sealed partial class ModelService(IOptions<ServerOptions> options, ILogge
             CpuThreads = Options.CpuThreads,
             KvCacheMemory = Cli.EngineOptionSet.ParseBudget(Options.KvCacheMemory),
             BlockSize = Options.BlockSize,
-            Shape = ModelShapeOptions.ForEngine(Options.MaxBatchTokens, Options.MaxRunning, speculative),
+            Shape = ModelShapeOptions.ForEngine(Options.MaxBatchTokens, Options.MaxRunning, speculative) with
+            {
+                ExpandedAttentionMinTokens = Options.ExpandedAttentionMinTokens,
+            },
             ExpertParallel = new Engine.Moe.ExpertParallelOptions { Degree = Options.ExpertParallel, RedundantExperts = Options.RedundantExperts },
         };
         int lastPercent = -1;

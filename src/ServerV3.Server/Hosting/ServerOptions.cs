@@ -27,6 +27,8 @@ public sealed record ServerOptions
     public int ExpertParallel { get; init; } = 1;
     /// <summary>Extra copies of the most loaded experts on other ranks.</summary>
     public int RedundantExperts { get; init; }
+    /// <summary>Prefill chunks of at least this many tokens attend in the expanded form (see <see cref="Engine.Model.ModelShapeOptions"/>).</summary>
+    public int ExpandedAttentionMinTokens { get; init; } = new Engine.Model.ModelShapeOptions().ExpandedAttentionMinTokens;
     /// <summary>Default max_tokens when a request gives none.</summary>
     public int DefaultMaxTokens { get; init; } = 256;
     /// <summary>Most choices per request (n).</summary>

@@ -16,10 +16,13 @@ public sealed class LogitsCommandTests : IDisposable
 
     /// <param name="againstReference">Take the prompts from golden.safetensors and let the command check itself
     /// against it (--reference), instead of a --tokens file.</param>
+    /// <param name="expanded">Every step, prompts and greedy tokens alike, attended in the expanded form
+    /// (--expanded-attention-min-tokens 1; the golden prompts are shorter than the default).</param>
     [Theory]
-    [InlineData("tiny-v3", true)]
-    [InlineData("tiny-v3-fp8", false)]
-    public void WritesGoldenLogitsMtpLogitsAndGreedyTokens(string model, bool againstReference)
+    [InlineData("tiny-v3", true, false)]
+    [InlineData("tiny-v3-fp8", false, false)]
+    [InlineData("tiny-v3-fp8", true, true)]
+    public void WritesGoldenLogitsMtpLogitsAndGreedyTokens(string model, bool againstReference, bool expanded)
     {
         var golden = new GoldenData(model);
         var prompts = Enumerable.Range(0, golden.NumPrompts).Select(golden.Prompt).ToArray();
@@ -28,7 +31,8 @@ public sealed class LogitsCommandTests : IDisposable
             ? ["--reference", Path.Combine(golden.ModelDirectory, "golden.safetensors")]
             : ["--tokens", Write("tokens.json", JsonSerializer.Serialize(new { prompts }))];
 
-        var (code, printed, error) = Run(["logits", "--model", golden.ModelDirectory, .. source, "--out", output, "--greedy", "16", "--device", "cpu"]);
+        string[] form = expanded ? ["--expanded-attention-min-tokens", "1"] : [];
+        var (code, printed, error) = Run(["logits", "--model", golden.ModelDirectory, .. source, .. form, "--out", output, "--greedy", "16", "--device", "cpu"]);
 
         Assert.True(code == 0, error + printed);
         if (againstReference)
@@ -90,6 +94,7 @@ public sealed class LogitsCommandTests : IDisposable
     [InlineData("logits", "--model", "MODEL", "--reference", "/nonexistent.safetensors", "--out", "x")]
     [InlineData("logits", "--model", "MODEL", "--reference", "TOKENS", "--out", "x")]
     [InlineData("logits", "--model", "MODEL", "--tokens", "TOKENS", "--out", "x", "--tolerance", "-1")]
+    [InlineData("logits", "--model", "MODEL", "--tokens", "TOKENS", "--out", "x", "--expanded-attention-min-tokens", "0")]
     [InlineData("make-model", "--config", "configs/tiny.json", "--out", "x", "--dtype", "int4")]
     [InlineData("frobnicate")]
     public void MisuseExitsWithCode2(params string[] args)
