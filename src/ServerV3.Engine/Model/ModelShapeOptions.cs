@@ -17,7 +17,9 @@ public sealed record ModelShapeOptions
     /// keys and values per head from kv_b_proj over the whole context, as vLLM and SGLang prefill, instead of the
     /// absorbed form decode uses. Per token and head a score then costs nope + rope multiply-adds instead of
     /// latent + rope and the weighted sum v instead of latent, for one kv_b_proj product per context position per
-    /// chunk; the choice depends on the sequence's own tokens only, never on what shares its step.
+    /// chunk; the choice depends on the sequence's own tokens only, never on what shares its step. bench-small, a
+    /// 2048-token prompt, two interleaved rounds: in 128-token chunks both forms prefill at 244-293 tokens/s, in 256-token
+    /// chunks the expanded one at 333/388 against 282/306.
     /// </summary>
     public int ExpandedAttentionMinTokens { get; init; } = 128;
 
