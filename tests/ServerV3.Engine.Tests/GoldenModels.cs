@@ -8,21 +8,27 @@ namespace ServerV3.Engine.Tests;
 /// <summary>The golden models loaded once on the CPU accelerator and shared by the tests of a collection.</summary>
 public sealed class GoldenModels : IDisposable
 {
-    private readonly Dictionary<(string, int), (LoadedModel Model, GoldenData Golden)> models = [];
+    private readonly Dictionary<(string, ModelShapeOptions), (LoadedModel Model, GoldenData Golden)> models = [];
     private readonly Lock sync = new();
 
     /// <param name="expandedFrom">The model's <see cref="ModelShapeOptions.ExpandedAttentionMinTokens"/> (null: the default).</param>
-    public (LoadedModel Model, GoldenData Golden) Get(string name, int? expandedFrom = null)
+    /// <param name="expandedBytes">Its <see cref="ModelShapeOptions.ExpandedAttentionBytes"/> (null: the default).</param>
+    public (LoadedModel Model, GoldenData Golden) Get(string name, int? expandedFrom = null, long? expandedBytes = null)
     {
-        var shape = expandedFrom is { } tokens ? new ModelShapeOptions { ExpandedAttentionMinTokens = tokens } : new ModelShapeOptions();
+        var defaults = new ModelShapeOptions();
+        var shape = defaults with
+        {
+            ExpandedAttentionMinTokens = expandedFrom ?? defaults.ExpandedAttentionMinTokens,
+            ExpandedAttentionBytes = expandedBytes ?? defaults.ExpandedAttentionBytes,
+        };
         lock (sync)
         {
-            if (!models.TryGetValue((name, shape.ExpandedAttentionMinTokens), out var entry))
+            if (!models.TryGetValue((name, shape), out var entry))
             {
                 var golden = new GoldenData(name);
                 var options = new EngineOptions { Device = DeviceKind.Cpu, KvCacheMemory = KvCacheBudget.FromBytes(16L << 20), Shape = shape };
                 entry = (LoadedModel.Load(golden.ModelDirectory, options), golden);
-                models[(name, shape.ExpandedAttentionMinTokens)] = entry;
+                models[(name, shape)] = entry;
             }
             return entry;
         }

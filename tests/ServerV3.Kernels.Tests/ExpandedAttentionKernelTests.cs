@@ -5,7 +5,10 @@ using ServerV3.Kernels.Rope;
 
 namespace ServerV3.Kernels.Tests;
 
-/// <summary>MLA in the expanded form (per-head keys and values from kv_b_proj): one sequence's tokens against dense causal attention.</summary>
+/// <summary>
+/// MLA in the expanded form (per-head keys and values from kv_b_proj): one sequence's tokens against dense causal
+/// attention, each token alone, and the context in segments.
+/// </summary>
 public abstract class ExpandedAttentionKernelTests(KernelTestDevice device)
 {
     protected abstract KernelSet Kernels { get; }
@@ -60,7 +63,7 @@ public abstract class ExpandedAttentionKernelTests(KernelTestDevice device)
         var qView = new Rows(device.Upload(q), heads * qHead);
         var shape = new MlaShape(tokens, heads, nope, rope, value, 0, 0.3f, 1e-6f);
 
-        var together = Run(qView, device.Upload(positions), ropeTables, kvView, keyRope, shape, context, positions.Sum(p => p + 1L));
+        var together = Run(qView, device.Upload(positions), ropeTables, kvView, keyRope, shape, context);
 
         var expected = new float[tokens * heads * value];
         for (int t = 0; t < tokens; t++)
@@ -80,20 +83,36 @@ public abstract class ExpandedAttentionKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(together, expected) < Tolerance, $"relative error {RelativeError.L2(together, expected)}");
 
         // A token's arithmetic does not depend on the others in its launch (the engine's chunks of a sequence vary).
+        var positionsView = device.Upload(positions);
         for (int t = 0; t < tokens; t++)
         {
             var alone = Run(new Rows(qView.Data, qView.Stride, t * qView.Stride), device.Upload(new[] { positions[t] }), ropeTables, kvView, keyRope,
-                shape with { Tokens = 1 }, positions[t] + 1, positions[t] + 1);
+                shape with { Tokens = 1 }, positions[t] + 1);
             Assert.Equal(together.AsSpan(t * heads * value, heads * value).ToArray(), alone);
         }
+
+        // Nor on the context arriving in segments (a workspace smaller than the context): 64 positions at a time.
+        var output = device.Poisoned(tokens * heads * value);
+        var state = new Rows(device.Poisoned(tokens * heads * 2), 2);
+        for (int from = 0; from < context; from += 64)
+        {
+            int length = Math.Min(64, context - from);
+            var segment = new ContextSegment(from, length, from == 0 ? 1 : 0, from + length == context ? 1 : 0);
+            Kernels.ExpandedAttention(qView, positionsView, ropeTables, new Rows(kvView.Data, kvStride, from * kvStride),
+                new Rows(keyRope.Data, width, from * width + LatentColumns), Scratch(shape), state, new Rows(output, heads * value), shape, segment,
+                positions.Sum(p => Math.Clamp(p + 1L - from, 0, length)));
+        }
+        Assert.Equal(together, KernelTestDevice.Download(output));
     }
 
-    private float[] Run(Rows q, ILGPU.ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, MlaShape shape, int context, long attended)
+    private float[] Run(Rows q, ILGPU.ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, MlaShape shape, int context)
     {
-        int qHead = shape.Nope + shape.Rope;
         var output = device.Poisoned(shape.Tokens * shape.Heads * shape.Value);
-        Kernels.ExpandedAttention(q, positions, rope, kv, keyRope, new Rows(device.Poisoned(shape.Tokens * shape.Heads * qHead), qHead),
-            new Rows(output, shape.Heads * shape.Value), shape, context, attended);
+        Kernels.ExpandedAttention(q, positions, rope, kv, keyRope, Scratch(shape), new Rows(device.Poisoned(shape.Tokens * shape.Heads * 2), 2),
+            new Rows(output, shape.Heads * shape.Value), shape, ContextSegment.Whole(context), positions.Length * (long)context);
         return KernelTestDevice.Download(output);
     }
+
+    /// <summary>The portable body's query scratch.</summary>
+    private Rows Scratch(MlaShape shape) => new(device.Poisoned(shape.Tokens * shape.Heads * (shape.Nope + shape.Rope)), shape.Nope + shape.Rope);
 }

@@ -4,12 +4,12 @@ namespace ServerV3.Engine.Model;
 
 /// <summary>
 /// How a step's tokens are attended. A run of at least <see cref="ModelShapeOptions.ExpandedAttentionMinTokens"/>
-/// consecutive tokens of one sequence at consecutive positions (a prefill chunk) whose context fits the workspace goes
-/// through the expanded form; the tokens between such runs through the absorbed form, one launch per stretch. The
+/// consecutive tokens of one sequence at consecutive positions (a prefill chunk) goes through the expanded form; the
+/// tokens between such runs through the absorbed form, one launch per stretch. The
 /// choice depends only on the sequence's own tokens in the step, so a token's arithmetic never depends on what shares it.
 /// Built on the host once per forward and reused by every layer; it allocates nothing.
 /// </summary>
-internal sealed class AttentionPlan(int minTokens, int maxContext, int maxRuns)
+internal sealed class AttentionPlan(int minTokens, int maxPositions, int maxRuns)
 {
     /// <summary>
     /// Tokens [First, First + Count); an expanded run sees context positions 0..Context - 1, whose cache slots start at
@@ -23,7 +23,7 @@ internal sealed class AttentionPlan(int minTokens, int maxContext, int maxRuns)
     public ReadOnlySpan<Segment> Segments => segments.AsSpan(0, count);
 
     /// <summary>Cache slots of the expanded runs' contexts, run after run (the first <see cref="SlotCount"/>).</summary>
-    public int[] Slots { get; } = new int[maxRuns * maxContext];
+    public int[] Slots { get; } = new int[maxRuns * maxPositions];
 
     public int SlotCount { get; private set; }
 
@@ -40,7 +40,7 @@ internal sealed class AttentionPlan(int minTokens, int maxContext, int maxRuns)
             for (end = t + 1; end < n && batch.TokenSequence[end] == sequence && batch.Positions[end] == batch.Positions[end - 1] + 1; end++)
                 attended += batch.Positions[end] + 1L;
             int context = batch.Positions[end - 1] + 1;
-            if (end - t < minTokens || context > maxContext)
+            if (end - t < minTokens)
             {
                 stretchAttended += attended;
                 continue;

@@ -41,7 +41,7 @@ public sealed class DeepSeekV3Model : IDisposable
         if (options.ExpandedAttentionMinTokens < 1)
             throw new ArgumentException($"ExpandedAttentionMinTokens must be at least 1, got {options.ExpandedAttentionMinTokens}", nameof(options));
         ws = new Workspace(accelerator, config, options, maxBlocksPerSequence);
-        attentionPlan = new AttentionPlan(options.ExpandedAttentionMinTokens, ws.MaxExpandedContext, ws.MaxExpandedRuns);
+        attentionPlan = new AttentionPlan(options.ExpandedAttentionMinTokens, config.MaxPositionEmbeddings, ws.MaxExpandedRuns);
         hostBlockTables = new int[options.MaxSequences * maxBlocksPerSequence];
         var (cos, sin) = RotaryEmbedding.Tables(config, config.MaxPositionEmbeddings);
         ropeCos = HostCopy.Upload<float>(accelerator, cos);
@@ -224,20 +224,29 @@ public sealed class DeepSeekV3Model : IDisposable
     }
 
     /// <summary>
-    /// One prefill chunk in the expanded form: its context's cache rows gathered, kv_b_proj over them (keys and values per
-    /// head), then attention over those.
+    /// One prefill chunk in the expanded form, its context a workspace-sized segment at a time: the segment's cache rows
+    /// gathered, kv_b_proj over them (keys and values per head), then attention over those, each token's softmax carried
+    /// from segment to segment.
     /// </summary>
-    private void ExpandedAttention(AttentionWeights a, ArrayView<float> cache, AttentionPlan.Segment segment, Rows query, ArrayView<int> positions,
+    private void ExpandedAttention(AttentionWeights a, ArrayView<float> cache, AttentionPlan.Segment run, Rows query, ArrayView<int> positions,
         Rows output, MlaShape shape)
     {
         var c = Config;
         int width = c.LatentCacheWidth, kvWidth = c.NumAttentionHeads * (c.QkNopeHeadDim + c.VHeadDim);
         var latents = new Rows(ws.ContextLatent.View, width);
-        kernels.GatherRows(new Rows(cache, width), ws.ContextSlots.View.SubView(segment.SlotOffset, segment.Context), latents, segment.Context, width);
         var kv = new Rows(ws.ExpandedKv.View, kvWidth);
-        kernels.Linear(a.KvB, 0, latents, kv, new LinearShape(segment.Context, c.KvLoraRank, kvWidth, 0));
-        kernels.ExpandedAttention(query, positions, Rope, kv, latents.Columns(c.KvLoraRank), new Rows(ws.AbsorbedQuery.View, c.QkHeadDim), output,
-            shape, segment.Context, segment.AttendedPositions);
+        int firstPosition = run.Context - run.Count;
+        for (int start = 0; start < run.Context; start += ws.ExpandedSegment)
+        {
+            int length = Math.Min(ws.ExpandedSegment, run.Context - start);
+            kernels.GatherRows(new Rows(cache, width), ws.ContextSlots.View.SubView(run.SlotOffset + start, length), latents, length, width);
+            kernels.Linear(a.KvB, 0, latents, kv, new LinearShape(length, c.KvLoraRank, kvWidth, 0));
+            var segment = new ContextSegment(start, length, start == 0 ? 1 : 0, start + length == run.Context ? 1 : 0);
+            long attended = 0;
+            for (int i = 0; i < run.Count; i++) attended += Math.Clamp(firstPosition + i + 1L - start, 0, length);
+            kernels.ExpandedAttention(query, positions, Rope, kv, latents.Columns(c.KvLoraRank), new Rows(ws.AbsorbedQuery.View, c.QkHeadDim),
+                new Rows(ws.ExpandedState.View, 2), output, shape, segment, attended);
+        }
     }
 
     private static Rows RowsFrom(Rows rows, int first) => new(rows.Data, rows.Stride, rows.Offset + first * rows.Stride);

@@ -23,7 +23,10 @@ public sealed record ModelShapeOptions
     /// </summary>
     public int ExpandedAttentionMinTokens { get; init; } = 128;
 
-    /// <summary>Workspace for the expanded form's context (cache rows and per-head keys and values); longer contexts are attended absorbed.</summary>
+    /// <summary>
+    /// Workspace for the expanded form's context (cache rows and per-head keys and values); a longer context is expanded
+    /// and attended a segment at a time, with the same result.
+    /// </summary>
     public long ExpandedAttentionBytes { get; init; } = 128L << 20;
 
     /// <summary>The workspace a continuous-batching engine with these limits needs (each running sequence may verify its drafts).</summary>

@@ -40,13 +40,18 @@ internal sealed class Workspace : IDisposable
         Logits = buffers.Allocate<float>((long)options.MaxLogitRows * c.VocabSize);
         int expandedWidth = heads * (c.QkNopeHeadDim + c.VHeadDim);
         MaxExpandedRuns = t / options.ExpandedAttentionMinTokens;
-        MaxExpandedContext = MaxExpandedRuns == 0
-            ? 0
-            : (int)Math.Min(c.MaxPositionEmbeddings, options.ExpandedAttentionBytes / (4L * (c.LatentCacheWidth + expandedWidth)));
-        ContextSlots = buffers.Allocate<int>(Math.Max(1, (long)MaxExpandedRuns * MaxExpandedContext));
-        ContextLatent = buffers.Allocate<float>(Math.Max(1, (long)MaxExpandedContext * c.LatentCacheWidth));
-        ExpandedKv = buffers.Allocate<float>(Math.Max(1, (long)MaxExpandedContext * expandedWidth));
+        // Segments start at multiples of every attention body's block of positions (64 covers the CPU's 16 and the
+        // portable 64), so a context in segments gives the same bits as in one.
+        long budgetPositions = options.ExpandedAttentionBytes / (4L * (c.LatentCacheWidth + expandedWidth)) / SegmentAlignment * SegmentAlignment;
+        long allPositions = (c.MaxPositionEmbeddings + SegmentAlignment - 1L) / SegmentAlignment * SegmentAlignment;
+        ExpandedSegment = MaxExpandedRuns == 0 ? 0 : (int)Math.Clamp(budgetPositions, SegmentAlignment, allPositions);
+        ContextSlots = buffers.Allocate<int>(Math.Max(1, (long)MaxExpandedRuns * c.MaxPositionEmbeddings));
+        ContextLatent = buffers.Allocate<float>(Math.Max(1, (long)ExpandedSegment * c.LatentCacheWidth));
+        ExpandedKv = buffers.Allocate<float>(Math.Max(1, (long)ExpandedSegment * expandedWidth));
+        ExpandedState = buffers.Allocate<float>(Math.Max(1, (long)t * heads * 2));
     }
+
+    private const int SegmentAlignment = 64;
 
     public int MaxBlocksPerSequence { get; }
 
@@ -76,14 +81,16 @@ internal sealed class Workspace : IDisposable
 
     /// <summary>Expanded-attention runs a step can hold (each has at least the minimum tokens).</summary>
     public int MaxExpandedRuns { get; }
-    /// <summary>Longest context attended in the expanded form.</summary>
-    public int MaxExpandedContext { get; }
+    /// <summary>Context positions expanded at once (the workspace's budget); longer contexts go in segments.</summary>
+    public int ExpandedSegment { get; }
     /// <summary>Cache slots of each expanded run's context positions, run after run.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> ContextSlots { get; }
-    /// <summary>One expanded run's context: its cache rows (latent, then rotated k_pe).</summary>
+    /// <summary>One segment of an expanded run's context: its cache rows (latent, then rotated k_pe).</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> ContextLatent { get; }
-    /// <summary>kv_b_proj over <see cref="ContextLatent"/>: [context, heads * (nope + v)].</summary>
+    /// <summary>kv_b_proj over <see cref="ContextLatent"/>: [segment, heads * (nope + v)].</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> ExpandedKv { get; }
+    /// <summary>Each (token, head)'s softmax maximum and sum between segments: [tokens * heads, 2].</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> ExpandedState { get; }
 
     public void Dispose() => buffers.Dispose();
 }

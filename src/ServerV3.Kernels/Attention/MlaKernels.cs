@@ -119,14 +119,17 @@ public static class MlaKernels
     /// <summary>
     /// Causal attention of one sequence's consecutive tokens in the expanded form (DeepSeek's "naive" MLA, the form
     /// vLLM and SGLang use for long prefills): per head, keys [k_nope | k_pe] and values v come from
-    /// <paramref name="kv"/> ([positions, heads * (nope + v)], kv_b_proj applied to the cached latents of positions
-    /// 0..) and <paramref name="keyRope"/> (the cached, rotated k_pe of those positions), so a score costs nope + rope
-    /// multiply-adds instead of latent + rope, and no query absorption or value expansion is needed. Token t is at
-    /// positions[t] and sees positions 0..positions[t]. <paramref name="query"/> is scratch ([tokens * heads, nope + rope]):
-    /// the query with q_pe rotated. A group owns a (token, head) and walks the keys in blocks of
+    /// <paramref name="kv"/> ([positions, heads * (nope + v)], kv_b_proj applied to the cached latents) and
+    /// <paramref name="keyRope"/> (the cached, rotated k_pe), so a score costs nope + rope multiply-adds instead of
+    /// latent + rope, and no query absorption or value expansion is needed. Token t is at positions[t] and sees
+    /// positions 0..positions[t]; this launch covers the context positions of <paramref name="segment"/> (rows 0.. of kv
+    /// and keyRope), carrying each (token, head)'s softmax in <paramref name="state"/> ([tokens * heads, 2]: maximum,
+    /// sum) and its unnormalised output in o between segments. <paramref name="query"/> is scratch ([tokens * heads,
+    /// nope + rope]): the query with q_pe rotated. A group owns a (token, head) and walks the keys in blocks of
     /// <see cref="AttendBlock"/> as <see cref="Attention{TWeights}"/> does, with the output's value columns as its accumulator.
     /// </summary>
-    public static void ExpandedAttention(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows query, Rows o, MlaShape shape)
+    public static void ExpandedAttention(
+        Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows query, Rows state, Rows o, MlaShape shape, ContextSegment segment)
     {
         var scores = SharedMemory.Allocate<float>(AttendBlock);
         var weights = SharedMemory.Allocate<float>(AttendBlock);
@@ -135,25 +138,26 @@ public static class MlaKernels
         // Loop bounds are uniform within a group, so every thread reaches every barrier.
         for (int head = Grid.IdxX; head < pairs; head += Grid.DimX)
         {
-            int t = head / shape.Heads, h = head % shape.Heads;
+            int t = head / shape.Heads, h = head % shape.Heads, outAt = h * shape.Value;
             for (int c = lane; c < qHead; c += lanes)
             {
                 query[head, c] = c < shape.Nope
                     ? q[t, h * qHead + c]
                     : RopeKernels.Rotated(q, t, h * qHead + shape.Nope, c - shape.Nope, positions[t], rope, shape.Rope);
             }
-            for (int j = lane; j < shape.Value; j += lanes) o[t, h * shape.Value + j] = 0;
+            if (segment.First != 0)
+                for (int j = lane; j < shape.Value; j += lanes) o[t, outAt + j] = 0;
             Group.Barrier(); // every score reads the whole query
-            int keys = positions[t] + 1;
-            var softmax = OnlineSoftmax.Start;
-            for (int first = 0; first < keys; first += AttendBlock)
+            var softmax = segment.First != 0 ? OnlineSoftmax.Start : new OnlineSoftmax(state[head, 0], state[head, 1], 0);
+            int end = Math.Min(positions[t] + 1, segment.Start + segment.Length);
+            for (int first = segment.Start; first < end; first += AttendBlock)
             {
-                int count = Math.Min(AttendBlock, keys - first);
+                int count = Math.Min(AttendBlock, end - first), row = first - segment.Start;
                 for (int i = lane; i < count; i += lanes)
                 {
                     float score = 0;
-                    for (int d = 0; d < shape.Nope; d++) score += query[head, d] * kv[first + i, h * kvHead + d];
-                    for (int d = 0; d < shape.Rope; d++) score += query[head, shape.Nope + d] * keyRope[first + i, d];
+                    for (int d = 0; d < shape.Nope; d++) score += query[head, d] * kv[row + i, h * kvHead + d];
+                    for (int d = 0; d < shape.Rope; d++) score += query[head, shape.Nope + d] * keyRope[row + i, d];
                     scores[i] = score * shape.SoftmaxScale;
                 }
                 Group.Barrier();
@@ -161,12 +165,20 @@ public static class MlaKernels
                 for (int j = lane; j < shape.Value; j += lanes)
                 {
                     float accumulated = 0;
-                    for (int i = 0; i < count; i++) accumulated += weights[i] * kv[first + i, h * kvHead + shape.Nope + j];
-                    o[t, h * shape.Value + j] = o[t, h * shape.Value + j] * softmax.Correction + accumulated;
+                    for (int i = 0; i < count; i++) accumulated += weights[i] * kv[row + i, h * kvHead + shape.Nope + j];
+                    o[t, outAt + j] = o[t, outAt + j] * softmax.Correction + accumulated;
                 }
                 Group.Barrier(); // the next block overwrites scores and weights
             }
-            for (int j = lane; j < shape.Value; j += lanes) o[t, h * shape.Value + j] /= softmax.Denominator;
+            if (segment.Last != 0)
+            {
+                for (int j = lane; j < shape.Value; j += lanes) o[t, outAt + j] /= softmax.Denominator;
+            }
+            else if (lane == 0)
+            {
+                state[head, 0] = softmax.Max;
+                state[head, 1] = softmax.Denominator;
+            }
         }
     }
 }

@@ -13,7 +13,9 @@ namespace ServerV3.Kernels.Cpu;
 /// its keys ([k_nope | k_pe], from two buffers) copied once into a contiguous block and is then scored, weighted and
 /// added for all the tile's tokens that see it, with <see cref="CpuAttention"/>'s block routines (two tokens share
 /// each key load, four each value load). A token's arithmetic depends only on its own query and the keys: blocks
-/// start at multiples of the block size, and positions past the token are weighted 0.
+/// start at multiples of the block size, and positions past the token are weighted 0. A launch covers one
+/// <see cref="ContextSegment"/>; between segments a tile's running maxima and sums wait in the state rows and its
+/// unnormalised outputs in o.
 /// </summary>
 [SkipLocalsInit] // every stack buffer is written before it is read: zeroing them for each item would be wasted work
 internal static unsafe class CpuExpandedAttention
@@ -37,7 +39,8 @@ internal static unsafe class CpuExpandedAttention
     /// </summary>
     [External("serverv3_expanded_attention_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Attend(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows o, MlaShape shape, int item)
+    public static void Attend(
+        Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows state, Rows o, MlaShape shape, ContextSegment segment, int item)
     {
         int tiles = Tiles(shape), head = item / tiles, tile = tiles - 1 - item % tiles;
         int first = tile * TileTokens, tokens = Math.Min(TileTokens, shape.Tokens - first);
@@ -55,26 +58,37 @@ internal static unsafe class CpuExpandedAttention
         int* position = CpuPointers.Of(positions) + first;
         float* qData = CpuPointers.Of(q.Data) + q.Offset, kvData = CpuPointers.Of(kv.Data) + kv.Offset;
         float* ropeData = CpuPointers.Of(keyRope.Data) + keyRope.Offset;
+        float* oData = CpuPointers.Of(o.Data) + o.Offset, stateData = CpuPointers.Of(state.Data) + state.Offset;
         for (int i = 0; i < tokens; i++)
         {
             float* source = qData + (long)(first + i) * q.Stride + head * qHead;
             new ReadOnlySpan<float>(source, shape.Nope).CopyTo(new Span<float>(queries + i * qHead, shape.Nope));
             CpuRope.Rotate(source + shape.Nope, queries + i * qHead + shape.Nope, rope, position[i], shape.Rope);
-            new Span<float>(output + i * shape.Value, shape.Value).Clear();
-            maxima[i] = float.NegativeInfinity;
-            denominators[i] = 0;
+            var accumulator = new Span<float>(output + i * shape.Value, shape.Value);
+            float* saved = stateData + ((long)(first + i) * shape.Heads + head) * state.Stride;
+            if (segment.First != 0)
+            {
+                accumulator.Clear();
+                maxima[i] = float.NegativeInfinity;
+                denominators[i] = 0;
+                continue;
+            }
+            new ReadOnlySpan<float>(oData + (long)(first + i) * o.Stride + head * shape.Value, shape.Value).CopyTo(accumulator);
+            maxima[i] = saved[0];
+            denominators[i] = saved[1];
         }
         for (int i = 0; i < block; i++) keys[i] = keyBlock + i * qHead;
-        int last = position[tokens - 1], active = 0;
-        for (int start = 0; start <= last; start += block)
+        int end = Math.Min(position[tokens - 1] + 1, segment.Start + segment.Length), active = 0;
+        for (int start = segment.Start; start < end; start += block)
         {
-            int count = Math.Min(block, last + 1 - start);
+            int count = Math.Min(block, end - start);
             for (int i = 0; i < count; i++)
             {
-                float* row = kvData + (long)(start + i) * kv.Stride + head * kvHead;
-                new ReadOnlySpan<float>(row, shape.Nope).CopyTo(new Span<float>(keys[i], shape.Nope));
-                new ReadOnlySpan<float>(ropeData + (long)(start + i) * keyRope.Stride, shape.Rope).CopyTo(new Span<float>(keys[i] + shape.Nope, shape.Rope));
-                values[i] = row + shape.Nope;
+                long row = start - segment.Start + i;
+                float* kvRow = kvData + row * kv.Stride + head * kvHead;
+                new ReadOnlySpan<float>(kvRow, shape.Nope).CopyTo(new Span<float>(keys[i], shape.Nope));
+                new ReadOnlySpan<float>(ropeData + row * keyRope.Stride, shape.Rope).CopyTo(new Span<float>(keys[i] + shape.Nope, shape.Rope));
+                values[i] = kvRow + shape.Nope;
             }
             // Positions ascend through the tile: the tokens that see this block are its last ones.
             while (position[active] < start) active++;
@@ -86,10 +100,18 @@ internal static unsafe class CpuExpandedAttention
             CpuAttention.SoftmaxBlock(activeScores, seeing, count, maxima + active, denominators + active, corrections + active);
             CpuAttention.AccumulateBlock(output + active * shape.Value, shape.Value, seeing, values, activeScores, count, corrections + active, shape.Value);
         }
-        float* oData = CpuPointers.Of(o.Data) + o.Offset;
         for (int i = 0; i < tokens; i++)
         {
-            CpuAttention.Normalize(output + i * shape.Value, denominators[i], shape.Value);
+            if (segment.Last != 0)
+            {
+                CpuAttention.Normalize(output + i * shape.Value, denominators[i], shape.Value);
+            }
+            else
+            {
+                float* saved = stateData + ((long)(first + i) * shape.Heads + head) * state.Stride;
+                saved[0] = maxima[i];
+                saved[1] = denominators[i];
+            }
             new ReadOnlySpan<float>(output + i * shape.Value, shape.Value)
                 .CopyTo(new Span<float>(oData + (long)(first + i) * o.Stride + head * shape.Value, shape.Value));
         }

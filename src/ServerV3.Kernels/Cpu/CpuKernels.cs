@@ -209,10 +209,12 @@ public static class CpuKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpandedAttention(
-        Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows kv, Rows keyRope, Rows o, Attention.MlaShape shape, WorkQueue queue)
+        Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows kv, Rows keyRope, Rows state, Rows o, Attention.MlaShape shape,
+        Attention.ContextSegment segment, WorkQueue queue)
     {
         int items = CpuExpandedAttention.Items(shape);
-        for (int item = queue.Take(); item < items; item = queue.Take()) CpuExpandedAttention.Attend(q, positions, rope, kv, keyRope, o, shape, item);
+        for (int item = queue.Take(); item < items; item = queue.Take())
+            CpuExpandedAttention.Attend(q, positions, rope, kv, keyRope, state, o, shape, segment, item);
     }
 
     /// <summary>Embedding rows of this worker's tokens (see <see cref="Embedding.EmbeddingKernels.Lookup{TWeights}"/>).</summary>

@@ -33,8 +33,8 @@ public sealed class KernelSet : IDisposable
     private readonly Action<KernelConfig, LatentCacheWrite> writeLatent;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, ArrayView<float>, Rows, CombineShape> combine;
     private readonly Action<KernelConfig, Rows, ArrayView<int>, Rows, int, int> gatherRows;
-    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, MlaShape>? expandedAttention;
-    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, MlaShape, WorkQueue>? expandedAttentionCpu;
+    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, Rows, MlaShape, ContextSegment>? expandedAttention;
+    private readonly Action<KernelConfig, Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, MlaShape, ContextSegment, WorkQueue>? expandedAttentionCpu;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> fp8DecodeTable;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> workCounter;
     private MemoryBuffer1D<float, Stride1D.Dense>? normScratch;
@@ -69,9 +69,15 @@ public sealed class KernelSet : IDisposable
             ? accelerator.LoadStreamKernel<Rows, ArrayView<int>, Rows, int, int>(CpuRowKernels.GatherRows)
             : accelerator.LoadStreamKernel<Rows, ArrayView<int>, Rows, int, int>(EmbeddingKernels.GatherRows);
         if (cpuBodies)
-            expandedAttentionCpu = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, MlaShape, WorkQueue>(CpuKernels.ExpandedAttention);
+        {
+            expandedAttentionCpu = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, MlaShape, ContextSegment, WorkQueue>(
+                CpuKernels.ExpandedAttention);
+        }
         else
-            expandedAttention = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, MlaShape>(MlaKernels.ExpandedAttention);
+        {
+            expandedAttention = accelerator.LoadStreamKernel<Rows, ArrayView<int>, RopeTables, Rows, Rows, Rows, Rows, Rows, MlaShape, ContextSegment>(
+                MlaKernels.ExpandedAttention);
+        }
     }
 
     public Accelerator Accelerator { get; }
@@ -148,22 +154,23 @@ public sealed class KernelSet : IDisposable
     }
 
     /// <summary>
-    /// One sequence's consecutive tokens attended in the expanded form (see <see cref="MlaKernels.ExpandedAttention"/>):
-    /// keys and values per head in <paramref name="kv"/> and the rotated k_pe in <paramref name="keyRope"/>, for the
-    /// <paramref name="contextPositions"/> positions the last token sees; output into o [tokens, heads * v].
+    /// One sequence's consecutive tokens attended in the expanded form (see <see cref="MlaKernels.ExpandedAttention"/>)
+    /// over the context positions of <paramref name="segment"/>: keys and values per head in <paramref name="kv"/> and
+    /// the rotated k_pe in <paramref name="keyRope"/> (row 0 is position segment.Start); output into o [tokens, heads * v],
+    /// unnormalised with the softmax state in <paramref name="state"/> ([tokens * heads, 2]) until the last segment.
     /// <paramref name="query"/> is the portable body's scratch ([tokens * heads, nope + rope]).
     /// </summary>
-    /// <param name="attendedPositions">Positions read, summed over the tokens (host-known, for the profile).</param>
-    public void ExpandedAttention(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows query, Rows o, MlaShape shape,
-        int contextPositions, long attendedPositions)
+    /// <param name="attendedPositions">Positions of this segment read, summed over the tokens (host-known, for the profile).</param>
+    public void ExpandedAttention(Rows q, ArrayView<int> positions, RopeTables rope, Rows kv, Rows keyRope, Rows query, Rows state, Rows o, MlaShape shape,
+        ContextSegment segment, long attendedPositions)
     {
         int qHead = shape.Nope + shape.Rope;
         double flops = 2.0 * attendedPositions * shape.Heads * (qHead + shape.Value);
         using var timer = Measure("expandedAttention", flops,
-            Activations(contextPositions, shape.Heads * (shape.Nope + shape.Value) + shape.Rope) + Activations((long)shape.Tokens * shape.Heads, qHead + shape.Value));
+            Activations(segment.Length, shape.Heads * (shape.Nope + shape.Value) + shape.Rope) + Activations((long)shape.Tokens * shape.Heads, qHead + shape.Value));
         var config = GroupConfig(shape.Tokens * shape.Heads, MlaKernels.AttendBlock);
-        if (expandedAttentionCpu is not null) expandedAttentionCpu(config, q, positions, rope, kv, keyRope, o, shape, Queue());
-        else expandedAttention!(config, q, positions, rope, kv, keyRope, query, o, shape);
+        if (expandedAttentionCpu is not null) expandedAttentionCpu(config, q, positions, rope, kv, keyRope, state, o, shape, segment, Queue());
+        else expandedAttention!(config, q, positions, rope, kv, keyRope, query, state, o, shape, segment);
     }
 
     /// <param name="work">Host-known size of this launch, for the profile.</param>

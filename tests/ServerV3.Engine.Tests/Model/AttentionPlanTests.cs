@@ -11,7 +11,7 @@ public sealed class AttentionPlanTests
     [Fact]
     public void LongChunksAreExpandedAndTheTokensBetweenThemShareAbsorbedLaunches()
     {
-        var plan = new AttentionPlan(minTokens: 5, maxContext: 16, maxRuns: 2);
+        var plan = new AttentionPlan(minTokens: 5, maxPositions: 16, maxRuns: 2);
         // Sequence 0 decodes at 9; sequence 1 prefills 6 tokens from 2; sequence 2 decodes at 3; sequence 3 prefills 4.
         int[] sequences = [0, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3];
         int[] positions = [9, 2, 3, 4, 5, 6, 7, 3, 0, 1, 2, 3];
@@ -27,17 +27,17 @@ public sealed class AttentionPlanTests
     }
 
     [Fact]
-    public void ShortChunksContextsPastTheWorkspaceAndBrokenRunsStayAbsorbed()
+    public void ShortChunksAndBrokenRunsStayAbsorbed()
     {
-        var plan = new AttentionPlan(minTokens: 3, maxContext: 6, maxRuns: 2);
-        // Sequence 0: 3 tokens ending at position 7 (context 8 > 6); sequence 1: 2 tokens; sequence 2: positions 0, 1, 3.
-        int[] sequences = [0, 0, 0, 1, 1, 2, 2, 2];
-        int[] positions = [5, 6, 7, 0, 1, 0, 1, 3];
+        var plan = new AttentionPlan(minTokens: 3, maxPositions: 16, maxRuns: 2);
+        // Sequence 0: 2 tokens; sequence 1: positions 0, 1, 3 (not consecutive); sequence 2: 3 tokens, but not together.
+        int[] sequences = [0, 0, 1, 1, 1, 2, 2, 0, 2];
+        int[] positions = [5, 6, 0, 1, 3, 0, 1, 7, 2];
 
         plan.Build(Batch(sequences, positions, [[0, 1], [2], [3]]), BlockSize);
 
         var segment = Assert.Single(plan.Segments.ToArray());
-        Assert.Equal(new AttentionPlan.Segment(0, 8, false, 0, 0, positions.Sum(p => p + 1L)), segment);
+        Assert.Equal(new AttentionPlan.Segment(0, 9, false, 0, 0, positions.Sum(p => p + 1L)), segment);
         Assert.Equal(0, plan.SlotCount);
     }
 

@@ -13,14 +13,17 @@ public sealed class GoldenForwardTests(GoldenModels models)
 
     /// <param name="expandedFrom">1: every prompt attended in the expanded form (keys and values per head), the main
     /// layers' and the MTP layer's; null: the default, under which these prompts (1-100 tokens) are attended absorbed.</param>
+    /// <param name="expandedBytes">1: a workspace of the smallest segment (64 positions), so the 100-token prompt's
+    /// context arrives in two segments.</param>
     [Theory]
-    [InlineData("tiny-v3", null)]
-    [InlineData("tiny-v3-fp8", null)]
-    [InlineData("tiny-v3", 1)]
-    [InlineData("tiny-v3-fp8", 1)]
-    public void LogitsAndMtpLogitsMatchAtEveryPosition(string name, int? expandedFrom)
+    [InlineData("tiny-v3", null, null)]
+    [InlineData("tiny-v3-fp8", null, null)]
+    [InlineData("tiny-v3", 1, null)]
+    [InlineData("tiny-v3-fp8", 1, null)]
+    [InlineData("tiny-v3", 1, 1L)]
+    public void LogitsAndMtpLogitsMatchAtEveryPosition(string name, int? expandedFrom, long? expandedBytes)
     {
-        var (model, golden) = models.Get(name, expandedFrom);
+        var (model, golden) = models.Get(name, expandedFrom, expandedBytes);
         for (int p = 0; p < golden.NumPrompts; p++)
         {
             int[] prompt = golden.Prompt(p);
@@ -29,6 +32,21 @@ public sealed class GoldenForwardTests(GoldenModels models)
             AssertClose(logits, golden.Floats($"p{p}.logits"), $"{name} p{p} logits");
             AssertClose(mtp, golden.Floats($"p{p}.mtp_logits"), $"{name} p{p} mtp_logits");
         }
+    }
+
+    /// <summary>A context expanded 64 positions at a time gives the bits of one expanded at once.</summary>
+    [Fact]
+    public void ExpandedAttentionInSegmentsGivesTheSameBits()
+    {
+        var (whole, golden) = models.Get("tiny-v3", expandedFrom: 1);
+        var (segmented, _) = models.Get("tiny-v3", expandedFrom: 1, expandedBytes: 1);
+        int[] prompt = golden.Prompt(3);
+        using var a = new SequenceSession(whole, prompt.Length);
+        using var b = new SequenceSession(segmented, prompt.Length);
+        var (logits, mtp) = a.Append(prompt, withMtp: true);
+        var (segmentedLogits, segmentedMtp) = b.Append(prompt, withMtp: true);
+        Assert.Equal(logits, segmentedLogits);
+        Assert.Equal(mtp, segmentedMtp);
     }
 
     [Theory]
