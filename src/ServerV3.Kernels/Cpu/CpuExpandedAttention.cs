@@ -65,7 +65,6 @@ internal static unsafe class CpuExpandedAttention
             new ReadOnlySpan<float>(source, shape.Nope).CopyTo(new Span<float>(queries + i * qHead, shape.Nope));
             CpuRope.Rotate(source + shape.Nope, queries + i * qHead + shape.Nope, rope, position[i], shape.Rope);
             var accumulator = new Span<float>(output + i * shape.Value, shape.Value);
-            float* saved = stateData + ((long)(first + i) * shape.Heads + head) * state.Stride;
             if (segment.First != 0)
             {
                 accumulator.Clear();
@@ -74,6 +73,7 @@ internal static unsafe class CpuExpandedAttention
                 continue;
             }
             new ReadOnlySpan<float>(oData + (long)(first + i) * o.Stride + head * shape.Value, shape.Value).CopyTo(accumulator);
+            float* saved = Saved(stateData, state.Stride, shape, first + i, head);
             maxima[i] = saved[0];
             denominators[i] = saved[1];
         }
@@ -108,7 +108,7 @@ internal static unsafe class CpuExpandedAttention
             }
             else
             {
-                float* saved = stateData + ((long)(first + i) * shape.Heads + head) * state.Stride;
+                float* saved = Saved(stateData, state.Stride, shape, first + i, head);
                 saved[0] = maxima[i];
                 saved[1] = denominators[i];
             }
@@ -116,4 +116,7 @@ internal static unsafe class CpuExpandedAttention
                 .CopyTo(new Span<float>(oData + (long)(first + i) * o.Stride + head * shape.Value, shape.Value));
         }
     }
+
+    /// <summary>Token <paramref name="token"/>'s softmax maximum and sum for head <paramref name="head"/> between segments.</summary>
+    private static float* Saved(float* state, int stride, MlaShape shape, int token, int head) => state + ((long)token * shape.Heads + head) * stride;
 }
