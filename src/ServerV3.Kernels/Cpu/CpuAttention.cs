@@ -122,7 +122,8 @@ internal static unsafe class CpuAttention
             for (int p = count; p < BlockPositions; p++) score[p] = float.NegativeInfinity;
             var block = Vector512.Load(score);
             float newMax = MathF.Max(maxima[h], block.ToScalarMax());
-            corrections[h] = MathF.Exp(maxima[h] - newMax);
+            // Past the first blocks the maximum rarely moves: exp(0) is exactly 1, and the libm call is saved.
+            corrections[h] = newMax == maxima[h] ? 1f : MathF.Exp(maxima[h] - newMax);
             var weights = Exp(block - Vector512.Create(newMax));
             weights.Store(score);
             denominators[h] = denominators[h] * corrections[h] + LaneSums.Of(weights);
