@@ -165,7 +165,8 @@ internal static unsafe class CpuGemm
                     Widen(weights, r, 4, cols, panel);
                     int t = first;
                     for (; t + 4 <= last; t += 4) Block4x4(panel, 0, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: false);
-                    for (; t < last; t++) Block4x1(panel, 0, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
+                    for (; t + 2 <= last; t += 2) Block4x2(panel, 0, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: false);
+                    if (t < last) Block4x1(panel, 0, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
                 }
             }
         }
@@ -176,7 +177,7 @@ internal static unsafe class CpuGemm
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
                 // Two tokens share each weight load (MoE experts see a few tokens each at moderate batch sizes).
-                for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, cols, x, xStride, xRows, t, y, yStride, accumulate);
+                for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
                 if (t < tokens) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
             }
         }
@@ -299,10 +300,13 @@ internal static unsafe class CpuGemm
         Store(y, yStride, t, outRow + 3, Finish(a3, weights, r + 3, c, cols, x), accumulate);
     }
 
-    /// <summary>Four weight rows against two tokens: each weight chunk is loaded (and widened) once, the FMAs in <see cref="Dot"/>'s order.</summary>
+    /// <summary>
+    /// Four weight rows against two tokens: each weight chunk is loaded (and widened) once, the FMAs in <see cref="Dot"/>'s
+    /// order. Weights as in <see cref="Block4x4{TWeights}"/>: the fp32 panel (the GEMM path's odd pairs of tokens) or the matrix.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x2<TWeights>(
-        TWeights weights, int r, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
+        TWeights weights, int r, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate, bool prefetch)
         where TWeights : struct, IWeightChunks
     {
         float* x0 = XRow(x, xStride, xRows, t), x1 = XRow(x, xStride, xRows, t + 1);
@@ -311,7 +315,7 @@ internal static unsafe class CpuGemm
         int c = 0;
         for (; c + Chunk <= cols; c += Chunk)
         {
-            PrefetchBlock(weights, r, c);
+            if (prefetch) PrefetchBlock(weights, r, c);
             var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
             var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
             weights.Load(r, c, out var low, out var high);
@@ -323,14 +327,14 @@ internal static unsafe class CpuGemm
             weights.Load(r + 3, c, out low, out high);
             Pair(low, high, x0l, x0h, x1l, x1h, ref a30, ref a31);
         }
-        Store(y, yStride, t, r, Finish(a00, weights, r, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, r, Finish(a01, weights, r, c, cols, x1), accumulate);
-        Store(y, yStride, t, r + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, r + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
-        Store(y, yStride, t, r + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, r + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
-        Store(y, yStride, t, r + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, r + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
+        Store(y, yStride, t, outRow, Finish(a00, weights, r, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, outRow, Finish(a01, weights, r, c, cols, x1), accumulate);
+        Store(y, yStride, t, outRow + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, outRow + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
+        Store(y, yStride, t, outRow + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, outRow + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
+        Store(y, yStride, t, outRow + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
+        Store(y, yStride, t + 1, outRow + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
     }
 
     /// <summary>One weight row's chunk against two tokens, in <see cref="Dot"/>'s order.</summary>
