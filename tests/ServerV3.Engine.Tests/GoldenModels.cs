@@ -11,16 +11,10 @@ public sealed class GoldenModels : IDisposable
     private readonly Dictionary<(string, ModelShapeOptions), (LoadedModel Model, GoldenData Golden)> models = [];
     private readonly Lock sync = new();
 
-    /// <param name="expandedFrom">The model's <see cref="ModelShapeOptions.ExpandedAttentionMinTokens"/> (null: the default).</param>
-    /// <param name="expandedBytes">Its <see cref="ModelShapeOptions.ExpandedAttentionBytes"/> (null: the default).</param>
-    public (LoadedModel Model, GoldenData Golden) Get(string name, int? expandedFrom = null, long? expandedBytes = null)
+    /// <param name="shape">The model's workspace options (null: the defaults).</param>
+    public (LoadedModel Model, GoldenData Golden) Get(string name, ModelShapeOptions? shape = null)
     {
-        var defaults = new ModelShapeOptions();
-        var shape = defaults with
-        {
-            ExpandedAttentionMinTokens = expandedFrom ?? defaults.ExpandedAttentionMinTokens,
-            ExpandedAttentionBytes = expandedBytes ?? defaults.ExpandedAttentionBytes,
-        };
+        shape ??= new ModelShapeOptions();
         lock (sync)
         {
             if (!models.TryGetValue((name, shape), out var entry))

@@ -64,7 +64,7 @@ public sealed class SequenceSession : IDisposable
 
     /// <summary>
     /// Appends a prompt as the engine prefills it: chunks of at most a step's tokens, logits for the last position
-    /// only (no lm_head work for the others). Returns those logits.
+    /// only (no lm_head work for the others, none at all for the chunks before the last). Returns those logits.
     /// </summary>
     public float[] Prefill(IReadOnlyList<int> prompt)
     {
@@ -76,7 +76,8 @@ public sealed class SequenceSession : IDisposable
         for (int offset = 0; offset < prompt.Count; offset += chunk)
         {
             int count = Math.Min(chunk, prompt.Count - offset);
-            logits = model.Model.Forward(StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: false));
+            var batch = StepBatch.ForSequence(tokens.GetRange(start + offset, count), start + offset, blockTable, allLogits: false);
+            logits = model.Model.Forward(offset + count == prompt.Count ? batch : batch with { LogitRows = [] });
         }
         return logits.ToArray();
     }

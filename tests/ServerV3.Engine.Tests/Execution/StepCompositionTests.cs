@@ -1,4 +1,5 @@
 using ServerV3.Engine.Execution;
+using ServerV3.Engine.Model;
 using ServerV3.Engine.Runtime;
 
 namespace ServerV3.Engine.Tests.Execution;
@@ -21,7 +22,7 @@ public sealed class StepCompositionTests(GoldenModels models)
     [InlineData(3)]
     public void LogitsDoNotDependOnWhatSharesTheStep(int seed)
     {
-        var (model, _) = models.Get("tiny-v3", ExpandedFrom);
+        var (model, _) = models.Get("tiny-v3", new ModelShapeOptions { ExpandedAttentionMinTokens = ExpandedFrom });
         int vocab = model.Config.VocabSize;
         var random = new Random(seed);
         var tokens = Enumerable.Range(0, Sequences).Select(_ =>

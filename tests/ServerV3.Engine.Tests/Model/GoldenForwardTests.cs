@@ -23,7 +23,12 @@ public sealed class GoldenForwardTests(GoldenModels models)
     [InlineData("tiny-v3", 1, 1L)]
     public void LogitsAndMtpLogitsMatchAtEveryPosition(string name, int? expandedFrom, long? expandedBytes)
     {
-        var (model, golden) = models.Get(name, expandedFrom, expandedBytes);
+        var defaults = new ModelShapeOptions();
+        var (model, golden) = models.Get(name, defaults with
+        {
+            ExpandedAttentionMinTokens = expandedFrom ?? defaults.ExpandedAttentionMinTokens,
+            ExpandedAttentionBytes = expandedBytes ?? defaults.ExpandedAttentionBytes,
+        });
         for (int p = 0; p < golden.NumPrompts; p++)
         {
             int[] prompt = golden.Prompt(p);
@@ -38,8 +43,8 @@ public sealed class GoldenForwardTests(GoldenModels models)
     [Fact]
     public void ExpandedAttentionInSegmentsGivesTheSameBits()
     {
-        var (whole, golden) = models.Get("tiny-v3", expandedFrom: 1);
-        var (segmented, _) = models.Get("tiny-v3", expandedFrom: 1, expandedBytes: 1);
+        var (whole, golden) = models.Get("tiny-v3", new ModelShapeOptions { ExpandedAttentionMinTokens = 1 });
+        var (segmented, _) = models.Get("tiny-v3", new ModelShapeOptions { ExpandedAttentionMinTokens = 1, ExpandedAttentionBytes = 1 });
         int[] prompt = golden.Prompt(3);
         using var a = new SequenceSession(whole, prompt.Length);
         using var b = new SequenceSession(segmented, prompt.Length);
@@ -47,6 +52,21 @@ public sealed class GoldenForwardTests(GoldenModels models)
         var (segmentedLogits, segmentedMtp) = b.Append(prompt, withMtp: true);
         Assert.Equal(logits, segmentedLogits);
         Assert.Equal(mtp, segmentedMtp);
+    }
+
+    /// <summary>A prompt prefilled in 16-token steps (no logits before the last) ends on the logits of appending it.</summary>
+    [Fact]
+    public void ChunkedPrefillGivesTheLastPositionsLogitsBitForBit()
+    {
+        var (model, golden) = models.Get("tiny-v3", new ModelShapeOptions { MaxTokensPerStep = 16, MaxLogitRows = 16 });
+        int[] prompt = golden.Prompt(3);
+        int vocab = model.Config.VocabSize;
+        using var every = new SequenceSession(model, prompt.Length);
+        using var last = new SequenceSession(model, prompt.Length);
+
+        float[] all = every.Append(prompt, withMtp: false).Logits;
+
+        Assert.Equal(all.AsSpan(all.Length - vocab).ToArray(), last.Prefill(prompt));
     }
 
     [Theory]
