@@ -207,8 +207,8 @@ public sealed class DeepSeekV3Model : IDisposable
         var output = new Rows(ws.AttentionOut.View, heads * c.VHeadDim);
         foreach (var segment in attentionPlan.Segments)
         {
-            var segmentQuery = RowsFrom(query, segment.First);
-            var segmentOutput = RowsFrom(output, segment.First);
+            var segmentQuery = query.From(segment.First);
+            var segmentOutput = output.From(segment.First);
             var positions = ws.Positions.View.SubView(segment.First, segment.Count);
             var segmentShape = shape with { Tokens = segment.Count };
             if (segment.Expanded)
@@ -248,8 +248,6 @@ public sealed class DeepSeekV3Model : IDisposable
                 new Rows(ws.ExpandedState.View, 2), output, shape, segment, attended);
         }
     }
-
-    private static Rows RowsFrom(Rows rows, int first) => new(rows.Data, rows.Stride, rows.Offset + first * rows.Stride);
 
     /// <summary>The dense MLP on rmsnorm(hidden) (the norm runs fused into gate/up), adding its output to hidden.</summary>
     private void Mlp(MlpWeights mlp, MemoryBuffer1D<float, Stride1D.Dense> postAttentionNorm, int n)

@@ -61,7 +61,7 @@ public static class CpuKernels
         int start = WorkRange.Start(shape.Router.Tokens), end = WorkRange.End(shape.Router.Tokens);
         if (start == end) return;
         CpuRowKernels.RmsNormRows(x, normed, normWeight, start, end, shape.Hidden, shape.Eps);
-        router.MultiplyOnCpu(0, 0, shape.Router.Experts, Shift(normed, start), default, 0, end - start, Shift(logits, start), 0);
+        router.MultiplyOnCpu(0, 0, shape.Router.Experts, normed.From(start), default, 0, end - start, logits.From(start), 0);
         CpuRouter.RouteRows(logits, bias, scratch, output, shape.Router, start, end);
     }
 
@@ -88,7 +88,7 @@ public static class CpuKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Rows NormalizeIntoOwnRows(Rows x, ArrayView<float> normWeight, Rows scratch, NormLinearShape shape)
     {
-        var own = new Rows(scratch.Data, scratch.Stride, scratch.Offset + WorkRange.Thread * shape.Tokens * scratch.Stride);
+        var own = scratch.From(WorkRange.Thread * shape.Tokens);
         CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
         return own;
     }
@@ -130,8 +130,8 @@ public static class CpuKernels
                 int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
                 if (count == 0) continue;
                 var tokens = assignments.Tokens.SubView(first, count);
-                gate.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(act, first), 0);
-                up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, Shift(scratch, first), 0);
+                gate.MultiplyOnCpu(e, start, end, x, tokens, 1, count, act.From(first), 0);
+                up.MultiplyOnCpu(e, start, end, x, tokens, 1, count, scratch.From(first), 0);
                 SiluMul(act, scratch, first, first + count, start, end);
             }
         }
@@ -155,7 +155,7 @@ public static class CpuKernels
             for (int e = 0; e < shape.Experts; e++)
             {
                 int first = assignments.Offsets[e], count = assignments.Offsets[e + 1] - first;
-                if (count > 0) down.MultiplyOnCpu(e, start, end, Shift(act, first), default, 0, count, Shift(output, first), 0);
+                if (count > 0) down.MultiplyOnCpu(e, start, end, act.From(first), default, 0, count, output.From(first), 0);
             }
             if (shared.Tokens > 0) sharedDown.MultiplyOnCpu(0, start, end, sharedAct, default, 0, shared.Tokens, hidden, 1);
             if (c.Tokens > 0) CpuRowKernels.CombineRows(combine.ExpertOutput, combine.ChoiceSlots, combine.Weights, combine.Hidden, c, 0, c.Tokens, start, end);
@@ -231,9 +231,6 @@ public static class CpuKernels
     /// rounds: 137.1 / 149.6 / 143.7 → 151.7 / 161.1 / 152.8 tokens/s.
     /// </summary>
     private const int AbsorbTokens = 4;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Rows Shift(Rows rows, int by) => new(rows.Data, rows.Stride, rows.Offset + by * rows.Stride);
 
     /// <summary>act[t, c] = silu(act[t, c]) * up[t, c] over a block, with the portable kernel's arithmetic.</summary>
     [External("serverv3_silu_mul_cpu")]

@@ -19,4 +19,7 @@ public readonly struct Rows(ArrayView<float> data, int stride, int offset = 0)
 
     /// <summary>The same rows shifted right by <paramref name="columns"/>.</summary>
     public Rows Columns(int columns) => new(Data, Stride, Offset + columns);
+
+    /// <summary>The rows from <paramref name="row"/> on (row 0 of the result is row <paramref name="row"/>).</summary>
+    public Rows From(int row) => new(Data, Stride, Offset + row * Stride);
 }
