@@ -94,6 +94,70 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
             int slot = blockTables[tokenSequence[t]][positions[t] / BlockSize] * BlockSize + positions[t] % BlockSize;
             Assert.True(RelativeError.L2(cached.AsSpan(slot * width, width), keys[t]) < Tolerance);
         }
+        var expected = Expected(q, w, keys, positions,
+            t => [.. Enumerable.Range(0, tokens).Where(s => tokenSequence[s] == tokenSequence[t] && positions[s] <= positions[t])], heads, latent);
+        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+    }
+
+    /// <summary>
+    /// Tokens past the CPU body's first attention segments: the last five positions of a 600-position sequence (three
+    /// segments of 256) attended in one launch (the CPU body's head groups fold the segments in one pass), then the last
+    /// two and the last one alone (the CPU body's launch in parts: a work item per segment, folded by whichever worker
+    /// ends the token's last one). Each matches dense attention and has the same bits however it was launched.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 48)]
+    [InlineData(10, 80)]
+    public void TokensOverLongContextsFoldTheirSegmentsTheSameWayAloneOrTogether(int heads, int latent)
+    {
+        const int length = 600, attending = 5;
+        var random = new Random(5);
+        int width = latent + RopeDim, qHead = Nope + RopeDim, kvHead = Nope + Value, blocks = length / BlockSize;
+        int[] everyPosition = [.. Enumerable.Range(0, length)];
+        int[] blockTable = [.. Enumerable.Range(0, blocks).Select(b => (b * 7) % blocks)];
+        var kva = KernelTestDevice.RandomValues(random, length * width);
+        var norm = KernelTestDevice.RandomValues(random, latent);
+        var (kvB, w) = device.RandomWeights(random, WeightFormat.Bf16, 1, heads * kvHead, latent);
+        var tables = Reference.RopeTables(InverseFrequencies, length);
+        var rope = new RopeTables(device.Upload(tables.CosF), device.Upload(tables.SinF));
+        var cache = device.Poisoned(length * width);
+        var tableView = device.Upload(blockTable);
+        var prefill = new PagedLayout(tableView, device.Upload(new int[length]), device.Upload(everyPosition), BlockSize, blocks);
+        Kernels.WriteLatent(new LatentCacheWrite(new Rows(device.Upload(kva), width), device.Upload(norm), cache, prefill, rope,
+            new MlaShape(length, heads, Nope, RopeDim, Value, latent, 0.3f, 1e-6f)));
+        var q = KernelTestDevice.RandomValues(random, attending * heads * qHead);
+
+        // The last `tokens` of the attending positions, launched together.
+        float[] Attend(int tokens)
+        {
+            int[] positions = [.. Enumerable.Range(length - tokens, tokens)];
+            var layout = new PagedLayout(tableView, device.Upload(new int[tokens]), device.Upload(positions), BlockSize, blocks);
+            var output = device.Poisoned(tokens * heads * Value);
+            Kernels.Attention(kvB, new Rows(device.Upload(q[((attending - tokens) * heads * qHead)..]), heads * qHead), device.Upload(positions), rope, cache, layout,
+                new Rows(device.Poisoned(tokens * heads * width), width), new Rows(device.Poisoned(tokens * heads * latent), latent),
+                new Rows(output, heads * Value), new MlaShape(tokens, heads, Nope, RopeDim, Value, latent, 0.3f, 1e-6f), positions.Sum(p => p + 1L));
+            return KernelTestDevice.Download(output);
+        }
+
+        var together = Attend(attending);
+        var keys = Enumerable.Range(0, length).Select(t =>
+            Reference.RmsNorm(kva.AsSpan(t * width, latent), norm, 1e-6f)
+                .Concat(Reference.Rotate(kva.AsSpan(t * width + latent, RopeDim), t, InverseFrequencies)).ToArray()).ToArray();
+        var expected = Expected(q, w, keys, [.. Enumerable.Range(length - attending, attending)], t => [.. Enumerable.Range(0, length - attending + t + 1)], heads, latent);
+        Assert.True(RelativeError.L2(together, expected) < Tolerance);
+        int row = heads * Value;
+        Assert.Equal(together[((attending - 2) * row)..], Attend(2));
+        Assert.Equal(together[((attending - 1) * row)..], Attend(1));
+    }
+
+    /// <summary>
+    /// Dense reference of the attention's output: per token and head the absorbed query (W_UK block of kv_b, rotated
+    /// q_pe), softmax attention over the cache entries in <paramref name="keys"/> that token t sees (their indices from
+    /// <paramref name="visible"/>), and the expansion by the head's W_UV block.
+    /// </summary>
+    private static float[] Expected(float[] q, float[] w, float[][] keys, int[] positions, Func<int, int[]> visible, int heads, int latent)
+    {
+        int tokens = positions.Length, qHead = Nope + RopeDim, kvHead = Nope + Value;
         var expected = new float[tokens * heads * Value];
         for (int t = 0; t < tokens; t++)
             for (int h = 0; h < heads; h++)
@@ -102,15 +166,15 @@ public abstract class AttentionKernelTests(KernelTestDevice device)
                 var query = Enumerable.Range(0, latent)
                     .Select(c => (float)Enumerable.Range(0, Nope).Sum(d => (double)q[queryAt + d] * w[(h * kvHead + d) * latent + c]))
                     .Concat(Reference.Rotate(q.AsSpan(queryAt + Nope, RopeDim), positions[t], InverseFrequencies)).ToArray();
-                var visible = Enumerable.Range(0, tokens).Where(s => tokenSequence[s] == tokenSequence[t] && positions[s] <= positions[t]).ToArray();
-                var scores = visible.Select(s => 0.3 * Reference.Dot(query, keys[s])).ToArray();
+                var seen = visible(t);
+                var scores = seen.Select(s => 0.3 * Reference.Dot(query, keys[s])).ToArray();
                 double max = scores.Max();
                 var weights = scores.Select(v => Math.Exp(v - max)).ToArray();
                 double total = weights.Sum();
-                var attended = Enumerable.Range(0, latent).Select(c => visible.Select((s, i) => weights[i] / total * keys[s][c]).Sum()).ToArray();
+                var attended = Enumerable.Range(0, latent).Select(c => seen.Select((s, i) => weights[i] / total * keys[s][c]).Sum()).ToArray();
                 for (int j = 0; j < Value; j++)
                     expected[(t * heads + h) * Value + j] = (float)Enumerable.Range(0, latent).Sum(c => w[(h * kvHead + Nope + j) * latent + c] * attended[c]);
             }
-        Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
+        return expected;
     }
 }

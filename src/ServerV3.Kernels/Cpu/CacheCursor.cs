@@ -4,7 +4,7 @@ using ServerV3.Kernels.Attention;
 namespace ServerV3.Kernels.Cpu;
 
 /// <summary>
-/// The cached latent rows of one sequence's positions, in order from position 0: one block-table read per cache
+/// The cached latent rows of one sequence's positions, in order from a given position: one block-table read per cache
 /// block and no division per position (<see cref="PagedLayout.Slot"/> per key was a division and two bounds-checked
 /// view reads for every attended key of every head group).
 /// </summary>
@@ -18,13 +18,15 @@ internal unsafe struct CacheCursor
     private int offset;
     private float* blockRows;
 
-    public CacheCursor(float* cache, PagedLayout layout, int sequence, int width)
+    public CacheCursor(float* cache, PagedLayout layout, int sequence, int width, int firstPosition)
     {
         this.cache = cache;
         table = CpuPointers.Of(layout.BlockTables) + (long)sequence * layout.MaxBlocksPerSequence;
         blockSize = layout.BlockSize;
         this.width = width;
-        blockRows = cache + (long)table[0] * blockSize * width;
+        block = firstPosition / blockSize;
+        offset = firstPosition % blockSize;
+        blockRows = cache + (long)table[block] * blockSize * width;
     }
 
     /// <summary>The row of the current position; moves to the next.</summary>

@@ -25,20 +25,27 @@ internal static unsafe class CpuAttention
     /// <summary>Groups of <see cref="GroupHeads"/> heads (the last may be smaller).</summary>
     public static int Groups(MlaShape shape) => (shape.Heads + GroupHeads - 1) / GroupHeads;
 
-    /// <summary>Tokens [first, first + tokens) attended by head group <paramref name="group"/>.</summary>
+    /// <summary>
+    /// Cached positions whose softmax is taken on its own before it is folded, in position order, into the token's
+    /// result: every token of a long context is computed this way, so a launch may hand a few tokens' segments to
+    /// different workers (<see cref="AttendPart"/>) and still give the bits of one worker's pass (<see cref="Attend"/>).
+    /// A multiple of <see cref="BlockPositions"/>; a context of up to this many positions is a single segment, folded nowhere.
+    /// </summary>
+    internal const int SegmentPositions = 256;
+
+    /// <summary>Segments of a token at position <paramref name="last"/> (it sees positions 0..last).</summary>
+    public static int Segments(int last) => last / SegmentPositions + 1;
+
+    /// <summary>Tokens [first, first + tokens) attended by head group <paramref name="group"/>, segment after segment.</summary>
     [External("serverv3_attend_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int group, int first, int tokens)
     {
-        int width = shape.Latent + shape.Rope;
-        float* slots = CpuPointers.Of(cache);
-        float* scores = stackalloc float[GroupHeads * BlockPositions];
-        // This block's keys and the next block's (asked for while this one computes).
-        float** blockKeys = stackalloc float*[BlockPositions];
-        float** nextKeys = stackalloc float*[BlockPositions];
+        float* segment = stackalloc float[GroupHeads * shape.Latent];
         float* maxima = stackalloc float[GroupHeads];
         float* denominators = stackalloc float[GroupHeads];
-        float* corrections = stackalloc float[GroupHeads];
+        float* segmentMaxima = stackalloc float[GroupHeads];
+        float* segmentDenominators = stackalloc float[GroupHeads];
         int firstHead = group * GroupHeads, heads = Math.Min(GroupHeads, shape.Heads - firstHead);
         int hotFrom = 0;
         for (int t = first; t < first + tokens; t++)
@@ -46,36 +53,118 @@ internal static unsafe class CpuAttention
             int sequence = layout.TokenSequence[t], last = layout.Positions[t];
             if (t == first || layout.TokenSequence[t - 1] != sequence) hotFrom = FirstWrittenThisStep(layout, t);
             long firstRow = (long)t * shape.Heads + firstHead;
-            for (int h = 0; h < heads; h++)
+            float* output = Row(latentOut, firstRow);
+            // The first segment accumulates in the output rows, each later one beside them and is then folded in.
+            AttendSegment(Row(qAbs, firstRow), qAbs.Stride, heads, cache, layout, sequence, 0, last, hotFrom, output, latentOut.Stride, maxima, denominators, shape);
+            for (int s = 1, segments = Segments(last); s < segments; s++)
             {
-                new Span<float>(Row(latentOut, firstRow + h), shape.Latent).Clear();
-                maxima[h] = float.NegativeInfinity;
-                denominators[h] = 0;
+                AttendSegment(Row(qAbs, firstRow), qAbs.Stride, heads, cache, layout, sequence, s, last, hotFrom, segment, shape.Latent,
+                    segmentMaxima, segmentDenominators, shape);
+                for (int h = 0; h < heads; h++)
+                    Fold(output + h * latentOut.Stride, ref maxima[h], ref denominators[h], segment + h * shape.Latent, segmentMaxima[h], segmentDenominators[h], shape.Latent);
             }
-            var cursor = new CacheCursor(slots, layout, sequence, width);
-            for (int i = 0, count = Math.Min(BlockPositions, last + 1); i < count; i++) nextKeys[i] = cursor.Next();
-            for (int start = 0; start <= last; start += BlockPositions)
-            {
-                int count = Math.Min(BlockPositions, last + 1 - start);
-                float** swap = blockKeys;
-                blockKeys = nextKeys;
-                nextKeys = swap;
-                // Keys from earlier steps are cold after a layer's weights went through: ask for the next block while this
-                // one computes. Keys this step wrote are still in cache, and prefetching them only crowds L1 (512-token
-                // prefill attention, one layer, three interleaved rounds: 31.6-33.0 ms with the prefetch, 30.2-34.3 without).
-                for (int i = 0, next = Math.Min(BlockPositions, last + 1 - start - BlockPositions); i < next; i++)
-                {
-                    byte* key = (byte*)(nextKeys[i] = cursor.Next());
-                    if (start + BlockPositions + i >= hotFrom) continue;
-                    for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
-                }
-                // MLA's heads share the keys: two heads at a time load each key chunk once.
-                ScoreBlock(Row(qAbs, firstRow), qAbs.Stride, heads, blockKeys, count, width, shape.SoftmaxScale, scores);
-                SoftmaxBlock(scores, heads, count, maxima, denominators, corrections);
-                AccumulateBlock(Row(latentOut, firstRow), latentOut.Stride, heads, blockKeys, scores, count, corrections, shape.Latent);
-            }
-            for (int h = 0; h < heads; h++) Normalize(Row(latentOut, firstRow + h), denominators[h], shape.Latent);
+            for (int h = 0; h < heads; h++) Normalize(output + h * latentOut.Stride, denominators[h], shape.Latent);
         }
+    }
+
+    /// <summary>
+    /// Segment <paramref name="segment"/> of token <paramref name="token"/> for all heads into its part of
+    /// <paramref name="parts"/>. The token's last segment to finish folds them all, in order, into its latent rows;
+    /// returns whether this call did.
+    /// </summary>
+    /// <param name="firstPart">The part of the token's segment 0.</param>
+    [External("serverv3_attend_part_cpu")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool AttendPart(
+        Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, AttentionParts parts, MlaShape shape, int token, int segment, int firstPart)
+    {
+        int heads = shape.Heads, last = layout.Positions[token], segments = Segments(last);
+        var sums = parts.Sums;
+        float* statistics = CpuPointers.Of(parts.Statistics);
+        float* own = statistics + 2L * heads * (firstPart + segment);
+        AttendSegment(Row(qAbs, (long)token * heads), qAbs.Stride, heads, cache, layout, layout.TokenSequence[token], segment, last,
+            FirstWrittenThisStep(layout, token), Row(sums, (long)(firstPart + segment) * heads), sums.Stride, own, own + heads, shape);
+        // The atomic add orders this segment's writes before the count that another worker may read.
+        if (ILGPU.Atomic.Add(ref parts.SegmentsFinished[token], 1) != segments - 1) return false;
+        for (int h = 0; h < heads; h++)
+        {
+            float* row = Row(latentOut, (long)token * heads + h);
+            new ReadOnlySpan<float>(Row(sums, (long)firstPart * heads + h), shape.Latent).CopyTo(new Span<float>(row, shape.Latent));
+            float* first = statistics + 2L * heads * firstPart;
+            float maximum = first[h], denominator = first[heads + h];
+            for (int s = 1; s < segments; s++)
+            {
+                float* part = statistics + 2L * heads * (firstPart + s);
+                Fold(row, ref maximum, ref denominator, Row(sums, (long)(firstPart + s) * heads + h), part[h], part[heads + h], shape.Latent);
+            }
+            Normalize(row, denominator, shape.Latent);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Positions [segment * <see cref="SegmentPositions"/>, ...] up to <paramref name="last"/> of one sequence, for
+    /// <paramref name="heads"/> query rows from a fresh softmax: unnormalised sums into the output rows, each row's
+    /// maximum and denominator into <paramref name="maxima"/> and <paramref name="denominators"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AttendSegment(
+        float* firstQuery, long queryStride, int heads, ILGPU.ArrayView<float> cache, PagedLayout layout, int sequence, int segment, int last, int hotFrom,
+        float* firstOutput, long outputStride, float* maxima, float* denominators, MlaShape shape)
+    {
+        int width = shape.Latent + shape.Rope, from = segment * SegmentPositions, end = Math.Min(last + 1, from + SegmentPositions);
+        float* scores = stackalloc float[heads * BlockPositions];
+        float* corrections = stackalloc float[heads];
+        // This block's keys and the next block's (asked for while this one computes).
+        float** blockKeys = stackalloc float*[BlockPositions];
+        float** nextKeys = stackalloc float*[BlockPositions];
+        for (int h = 0; h < heads; h++)
+        {
+            new Span<float>(firstOutput + h * outputStride, shape.Latent).Clear();
+            maxima[h] = float.NegativeInfinity;
+            denominators[h] = 0;
+        }
+        var cursor = new CacheCursor(CpuPointers.Of(cache), layout, sequence, width, from);
+        for (int i = 0, count = Math.Min(BlockPositions, end - from); i < count; i++) nextKeys[i] = cursor.Next();
+        for (int start = from; start < end; start += BlockPositions)
+        {
+            int count = Math.Min(BlockPositions, end - start);
+            float** swap = blockKeys;
+            blockKeys = nextKeys;
+            nextKeys = swap;
+            // Keys from earlier steps are cold after a layer's weights went through: ask for the next block while this
+            // one computes. Keys this step wrote are still in cache, and prefetching them only crowds L1 (512-token
+            // prefill attention, one layer, three interleaved rounds: 31.6-33.0 ms with the prefetch, 30.2-34.3 without).
+            for (int i = 0, next = Math.Min(BlockPositions, end - start - BlockPositions); i < next; i++)
+            {
+                byte* key = (byte*)(nextKeys[i] = cursor.Next());
+                if (start + BlockPositions + i >= hotFrom) continue;
+                for (int b = 0; b < width * sizeof(float); b += 64) Sse.Prefetch0(key + b);
+            }
+            // MLA's heads share the keys: two heads at a time load each key chunk once.
+            ScoreBlock(firstQuery, queryStride, heads, blockKeys, count, width, shape.SoftmaxScale, scores);
+            SoftmaxBlock(scores, heads, count, maxima, denominators, corrections);
+            AccumulateBlock(firstOutput, (int)outputStride, heads, blockKeys, scores, count, corrections, shape.Latent);
+        }
+    }
+
+    /// <summary>
+    /// Folds a later segment's unnormalised sums (with its maximum and denominator) into the running ones: both scaled
+    /// to the larger maximum, the segment's added by one FMA per element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Fold(float* running, ref float maximum, ref float denominator, float* segment, float segmentMaximum, float segmentDenominator, int length)
+    {
+        float joint = MathF.Max(maximum, segmentMaximum);
+        float scale = MathF.Exp(maximum - joint), segmentScale = MathF.Exp(segmentMaximum - joint);
+        var runningScale = Vector512.Create(scale);
+        var addedScale = Vector512.Create(segmentScale);
+        int c = 0;
+        for (; c + 16 <= length; c += 16)
+            Vector512.FusedMultiplyAdd(Vector512.Load(segment + c), addedScale, Vector512.Load(running + c) * runningScale).Store(running + c);
+        for (; c < length; c++) running[c] = MathF.FusedMultiplyAdd(segment[c], segmentScale, running[c] * scale);
+        denominator = MathF.FusedMultiplyAdd(segmentDenominator, segmentScale, denominator * scale);
+        maximum = joint;
     }
 
     /// <summary>

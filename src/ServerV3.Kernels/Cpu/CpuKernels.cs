@@ -178,28 +178,78 @@ public static class CpuKernels
     {
         int groups = CpuAttention.Groups(shape), blockTokens = shape.Tokens < 4 * AttentionTokens ? AbsorbTokens : AttentionTokens;
         int blocks = (shape.Tokens + blockTokens - 1) / blockTokens;
-        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
         for (int item = queue.Take(); item < groups * blocks; item = queue.Take())
         {
             int group = item % groups, first = item / groups * blockTokens, count = Math.Min(blockTokens, shape.Tokens - first);
             int firstHead = group * CpuAttention.GroupHeads, lastHead = Math.Min(shape.Heads, firstHead + CpuAttention.GroupHeads);
-            for (int h = firstHead; h < lastHead; h++)
-            {
-                // Row i of these views is token first + i's query of head h and its absorbed query.
-                var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
-                var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
-                kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
-                CpuRope.RotateRows(x, shape.Nope, y, shape.Latent, positions, first, count, rope, shape.Rope);
-            }
+            Absorb(kvB, q, positions, rope, qAbs, shape, firstHead, lastHead, first, count);
             CpuAttention.Attend(qAbs, cache, layout, latent, shape, group, first, count);
-            for (int h = firstHead; h < lastHead; h++)
+            Expand(kvB, latent, o, shape, firstHead, lastHead, first, count);
+        }
+    }
+
+    /// <summary>
+    /// The attention of a few tokens over long contexts: a work item is one token's
+    /// <see cref="CpuAttention.SegmentPositions"/>-position segment with all heads (each key read once, where head groups
+    /// would each read it). The items of a token first absorb its queries together, each claiming the next head, and
+    /// wait until every head is done; the worker that finishes the token's last segment folds its segments and expands
+    /// its latents. The same bits as <see cref="Attention{TWeights}"/>, which folds the same segments in one pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AttentionInParts<TWeights>(
+        TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, ArrayView<float> cache, Attention.PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, AttentionParts parts, Attention.MlaShape shape, WorkQueue queue)
+        where TWeights : struct, IWeightMatrix
+    {
+        int items = 0;
+        for (int t = 0; t < shape.Tokens; t++) items += CpuAttention.Segments(layout.Positions[t]);
+        var claimed = parts.HeadsClaimed;
+        var absorbed = parts.HeadsAbsorbed;
+        for (int item = queue.Take(); item < items; item = queue.Take())
+        {
+            // The item's token and segment; parts are numbered token after token.
+            int token = 0, firstPart = 0;
+            while (item - firstPart >= CpuAttention.Segments(layout.Positions[token])) firstPart += CpuAttention.Segments(layout.Positions[token++]);
+            for (int h = Atomic.Add(ref claimed[token], 1); h < shape.Heads; h = Atomic.Add(ref claimed[token], 1))
             {
-                // Row i of x is token first + i's latent of head h; output column h * v + j is weight row row + j.
-                int row = h * kvHead + shape.Nope;
-                var x = new Rows(latent.Data, latent.Stride * shape.Heads, latent.Offset + (first * shape.Heads + h) * latent.Stride);
-                var y = new Rows(o.Data, o.Stride, o.Offset + first * o.Stride + h * shape.Value - row);
-                kvB.MultiplyOnCpu(0, row, row + shape.Value, x, default, 0, count, y, 0);
+                Absorb(kvB, q, positions, rope, qAbs, shape, h, h + 1, token, 1);
+                Atomic.Add(ref absorbed[token], 1);
             }
+            // The other items of the token absorb its last heads (an atomic read: a plain one could be hoisted out of the loop).
+            while (Atomic.Add(ref absorbed[token], 0) < shape.Heads) { }
+            if (CpuAttention.AttendPart(qAbs, cache, layout, latent, parts, shape, token, item - firstPart, firstPart))
+                Expand(kvB, latent, o, shape, 0, shape.Heads, token, 1);
+        }
+    }
+
+    /// <summary>Tokens [first, first + count)'s queries of heads [firstHead, lastHead) absorbed by W_UK (four tokens per load), with the query's RoPE.</summary>
+    private static void Absorb<TWeights>(
+        TWeights kvB, Rows q, ArrayView<int> positions, Rope.RopeTables rope, Rows qAbs, Attention.MlaShape shape, int firstHead, int lastHead, int first, int count)
+        where TWeights : struct, IWeightMatrix
+    {
+        int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
+        for (int h = firstHead; h < lastHead; h++)
+        {
+            // Row i of these views is token first + i's query of head h and its absorbed query.
+            var x = new Rows(q.Data, q.Stride, q.Offset + first * q.Stride + h * qHead);
+            var y = new Rows(qAbs.Data, qAbs.Stride * shape.Heads, qAbs.Offset + (first * shape.Heads + h) * qAbs.Stride);
+            kvB.MultiplyTransposedOnCpu(0, h * kvHead, shape.Nope, x, y, count);
+            CpuRope.RotateRows(x, shape.Nope, y, shape.Latent, positions, first, count, rope, shape.Rope);
+        }
+    }
+
+    /// <summary>Tokens [first, first + count)'s attended latents of heads [firstHead, lastHead) expanded by W_UV into o (a GEMM per head).</summary>
+    private static void Expand<TWeights>(TWeights kvB, Rows latent, Rows o, Attention.MlaShape shape, int firstHead, int lastHead, int first, int count)
+        where TWeights : struct, IWeightMatrix
+    {
+        int kvHead = shape.Nope + shape.Value;
+        for (int h = firstHead; h < lastHead; h++)
+        {
+            // Row i of x is token first + i's latent of head h; output column h * v + j is weight row row + j.
+            int row = h * kvHead + shape.Nope;
+            var x = new Rows(latent.Data, latent.Stride * shape.Heads, latent.Offset + (first * shape.Heads + h) * latent.Stride);
+            var y = new Rows(o.Data, o.Stride, o.Offset + first * o.Stride + h * shape.Value - row);
+            kvB.MultiplyOnCpu(0, row, row + shape.Value, x, default, 0, count, y, 0);
         }
     }
 

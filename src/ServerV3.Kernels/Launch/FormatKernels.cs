@@ -36,6 +36,11 @@ internal abstract class FormatKernels
         KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
         Rows qAbs, Rows latent, Rows o, MlaShape shape, WorkQueue queue);
 
+    /// <summary>The CPU body's attention of a few tokens in segments (see <see cref="CpuKernels.AttentionInParts{TWeights}"/>).</summary>
+    public abstract void AttentionInParts(
+        KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, AttentionParts parts, MlaShape shape, WorkQueue queue);
+
     /// <param name="shared">The shared experts run in the same launch, or null.</param>
     public abstract void ExpertGateUp(
         KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared,
@@ -74,6 +79,11 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
     private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape, WorkQueue>? attentionCpu =
         cpuBodies
             ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, MlaShape, WorkQueue>(CpuKernels.Attention)
+            : null;
+    private readonly Action<KernelConfig, TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, AttentionParts, MlaShape, WorkQueue>? attentionInPartsCpu =
+        cpuBodies
+            ? accelerator.LoadStreamKernel<TWeights, Rows, ArrayView<int>, RopeTables, ArrayView<float>, PagedLayout, Rows, Rows, Rows, AttentionParts, MlaShape, WorkQueue>(
+                CpuKernels.AttentionInParts)
             : null;
     private readonly Action<KernelConfig, TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>? expertGateUp =
         cpuBodies ? null : accelerator.LoadStreamKernel<TWeights, TWeights, TWeights, TWeights, Rows, ExpertAssignments, Rows, Rows, ExpertShape, SharedShape>(MoeKernels.ExpertGateUp);
@@ -125,6 +135,12 @@ internal sealed class FormatKernels<TWeights>(Accelerator accelerator, Func<Weig
         if (attentionCpu is not null) attentionCpu(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape, queue);
         else attention!(config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, shape);
     }
+
+    public override void AttentionInParts(
+        KernelConfig config, WeightBuffer kvB, Rows q, ArrayView<int> positions, RopeTables rope, ArrayView<float> cache, PagedLayout layout,
+        Rows qAbs, Rows latent, Rows o, AttentionParts parts, MlaShape shape, WorkQueue queue) =>
+        (attentionInPartsCpu ?? throw new InvalidOperationException("attention in parts is a CPU body"))(
+            config, view(kvB), q, positions, rope, cache, layout, qAbs, latent, o, parts, shape, queue);
 
     public override void ExpertGateUp(
         KernelConfig config, WeightBuffer gate, WeightBuffer up, Rows x, ExpertAssignments assignments, Rows act, Rows scratch, ExpertShape shape, SharedExperts? shared,
