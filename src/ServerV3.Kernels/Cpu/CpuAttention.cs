@@ -103,6 +103,19 @@ internal static unsafe class CpuAttention
     }
 
     /// <summary>
+    /// Waits until counters[index] reaches <paramref name="target"/> (other workers finishing their claimed heads):
+    /// volatile reads, spinning briefly and then yielding the core (which a shared host's vCPU may need for the worker
+    /// being waited on) but never sleeping a millisecond, as SpinWait would by default.
+    /// </summary>
+    [External("serverv3_await_count_cpu")]
+    public static void AwaitCount(ILGPU.ArrayView<int> counters, int index, int target)
+    {
+        int* counter = CpuPointers.Of(counters) + index;
+        var spin = new SpinWait();
+        while (Volatile.Read(ref *counter) < target) spin.SpinOnce(sleep1Threshold: -1);
+    }
+
+    /// <summary>
     /// Positions [segment * <see cref="SegmentPositions"/>, ...] up to <paramref name="last"/> of one sequence, for
     /// <paramref name="heads"/> query rows from a fresh softmax: unnormalised sums into the output rows, each row's
     /// maximum and denominator into <paramref name="maxima"/> and <paramref name="denominators"/>.

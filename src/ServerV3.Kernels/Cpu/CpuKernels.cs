@@ -215,8 +215,7 @@ public static class CpuKernels
                 Absorb(kvB, q, positions, rope, qAbs, shape, h, h + 1, token, 1);
                 Atomic.Add(ref absorbed[token], 1);
             }
-            // The other items of the token absorb its last heads (an atomic read: a plain one could be hoisted out of the loop).
-            while (Atomic.Add(ref absorbed[token], 0) < shape.Heads) { }
+            CpuAttention.AwaitCount(absorbed, token, shape.Heads);
             if (CpuAttention.AttendPart(qAbs, cache, layout, latent, parts, shape, token, item - firstPart, firstPart))
                 Expand(kvB, latent, o, shape, 0, shape.Heads, token, 1);
         }
