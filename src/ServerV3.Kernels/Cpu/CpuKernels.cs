@@ -46,7 +46,8 @@ public static class CpuKernels
             if (end > shape.OutFeatures)
                 second.MultiplyOnCpu(0, Math.Max(start, shape.OutFeatures) - shape.OutFeatures, end - shape.OutFeatures, own, default, 0, shape.Tokens, y2, 0);
         }
-        CpuRowKernels.WriteLatentRows(latent, WorkRange.Start(latent.Shape.Tokens), WorkRange.End(latent.Shape.Tokens));
+        CpuWorker.Slice(latent.Shape.Tokens, out int firstWrite, out int endWrite);
+        CpuRowKernels.WriteLatentRows(latent, firstWrite, endWrite);
     }
 
     /// <summary>
@@ -58,7 +59,7 @@ public static class CpuKernels
         TWeights router, Rows x, ArrayView<float> normWeight, Rows normed, Rows logits, ArrayView<float> bias, Rows scratch, RouteOutput output, GateShape shape)
         where TWeights : struct, IWeightMatrix
     {
-        int start = WorkRange.Start(shape.Router.Tokens), end = WorkRange.End(shape.Router.Tokens);
+        CpuWorker.Slice(shape.Router.Tokens, out int start, out int end);
         if (start == end) return;
         CpuRowKernels.RmsNormRows(x, normed, normWeight, start, end, shape.Hidden, shape.Eps);
         router.MultiplyOnCpu(0, 0, shape.Router.Experts, normed.From(start), default, 0, end - start, logits.From(start), 0);
@@ -88,7 +89,7 @@ public static class CpuKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Rows NormalizeIntoOwnRows(Rows x, ArrayView<float> normWeight, Rows scratch, NormLinearShape shape)
     {
-        var own = scratch.From(WorkRange.Thread * shape.Tokens);
+        var own = scratch.From(CpuWorker.Index * shape.Tokens);
         CpuRowKernels.RmsNormRows(x, own, normWeight, 0, shape.Tokens, shape.InFeatures, shape.Eps);
         return own;
     }
@@ -268,8 +269,11 @@ public static class CpuKernels
 
     /// <summary>Embedding rows of this worker's tokens (see <see cref="Embedding.EmbeddingKernels.Lookup{TWeights}"/>).</summary>
     public static void Lookup<TWeights>(TWeights table, ArrayView<int> tokenIds, Rows output, int tokens, int dim)
-        where TWeights : struct, IWeightMatrix =>
-        table.LookupOnCpu(tokenIds, WorkRange.Start(tokens), WorkRange.End(tokens), output);
+        where TWeights : struct, IWeightMatrix
+    {
+        CpuWorker.Slice(tokens, out int start, out int end);
+        table.LookupOnCpu(tokenIds, start, end, output);
+    }
 
     /// <summary>Tokens of one work item of <see cref="Attention{TWeights}"/>: their W_UK and W_UV stay in cache across them.</summary>
     private const int AttentionTokens = 16;

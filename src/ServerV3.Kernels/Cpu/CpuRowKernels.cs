@@ -13,19 +13,32 @@ namespace ServerV3.Kernels.Cpu;
 public static class CpuRowKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps) =>
-        RmsNormRows(x, y, weight, WorkRange.Start(tokens), WorkRange.End(tokens), dim, eps);
+    public static void RmsNorm(Rows x, Rows y, ArrayView<float> weight, int tokens, int dim, float eps)
+    {
+        CpuWorker.Slice(tokens, out int start, out int end);
+        RmsNormRows(x, y, weight, start, end, dim, eps);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape) =>
-        CombineRows(expertOutput, choiceSlots, weights, hidden, shape, WorkRange.Start(shape.Tokens), WorkRange.End(shape.Tokens), 0, shape.Hidden);
+    public static void Combine(Rows expertOutput, ArrayView<int> choiceSlots, ArrayView<float> weights, Rows hidden, CombineShape shape)
+    {
+        CpuWorker.Slice(shape.Tokens, out int start, out int end);
+        CombineRows(expertOutput, choiceSlots, weights, hidden, shape, start, end, 0, shape.Hidden);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WriteLatent(LatentCacheWrite write) => WriteLatentRows(write, WorkRange.Start(write.Shape.Tokens), WorkRange.End(write.Shape.Tokens));
+    public static void WriteLatent(LatentCacheWrite write)
+    {
+        CpuWorker.Slice(write.Shape.Tokens, out int start, out int end);
+        WriteLatentRows(write, start, end);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim) =>
-        CopyRows(input, rowIndices, output, WorkRange.Start(rows), WorkRange.End(rows), dim);
+    public static void GatherRows(Rows input, ArrayView<int> rowIndices, Rows output, int rows, int dim)
+    {
+        CpuWorker.Slice(rows, out int start, out int end);
+        CopyRows(input, rowIndices, output, start, end, dim);
+    }
 
     /// <summary>
     /// output[r] = input[rowIndices[r]] for rows [start, end), a memory copy each (the portable loop costs ILGPU's CPU
