@@ -165,7 +165,8 @@ public static class CpuKernels
 
     /// <summary>
     /// The whole MLA attention of a layer in one launch (see <see cref="Attention.MlaKernels.Attention"/>). A work item is
-    /// a group of <see cref="CpuAttention.GroupHeads"/> heads and a block of <see cref="AttentionTokens"/> tokens (<see cref="AbsorbTokens"/> in small launches): absorb
+    /// a group of <see cref="CpuAttention.GroupHeads"/> heads (<see cref="CpuAttention.WideGroupHeads"/> when the blocks
+    /// give every worker two items or more) and a block of <see cref="AttentionTokens"/> tokens (<see cref="AbsorbTokens"/> in small launches): absorb
     /// the block's queries head by head (four tokens per W_UK load), attend them with the group's heads sharing each
     /// key load, expand their latents head by head (a GEMM over the block). Workers take items from the queue one at
     /// a time (causal prefill makes later tokens dearer, and a worker may start late). Every output's arithmetic is
@@ -177,14 +178,16 @@ public static class CpuKernels
         Rows qAbs, Rows latent, Rows o, Attention.MlaShape shape, WorkQueue queue)
         where TWeights : struct, IWeightMatrix
     {
-        int groups = CpuAttention.Groups(shape), blockTokens = shape.Tokens < 4 * AttentionTokens ? AbsorbTokens : AttentionTokens;
+        int blockTokens = shape.Tokens < 4 * AttentionTokens ? AbsorbTokens : AttentionTokens;
         int blocks = (shape.Tokens + blockTokens - 1) / blockTokens;
+        int groupHeads = blocks >= 2 * CpuWorker.Count ? CpuAttention.WideGroupHeads : CpuAttention.GroupHeads;
+        int groups = CpuAttention.Groups(shape, groupHeads);
         for (int item = queue.Take(); item < groups * blocks; item = queue.Take())
         {
             int group = item % groups, first = item / groups * blockTokens, count = Math.Min(blockTokens, shape.Tokens - first);
-            int firstHead = group * CpuAttention.GroupHeads, lastHead = Math.Min(shape.Heads, firstHead + CpuAttention.GroupHeads);
+            int firstHead = group * groupHeads, lastHead = Math.Min(shape.Heads, firstHead + groupHeads);
             Absorb(kvB, q, positions, rope, qAbs, shape, firstHead, lastHead, first, count);
-            CpuAttention.Attend(qAbs, cache, layout, latent, shape, group, first, count);
+            CpuAttention.Attend(qAbs, cache, layout, latent, shape, firstHead, lastHead - firstHead, first, count);
             Expand(kvB, latent, o, shape, firstHead, lastHead, first, count);
         }
     }

@@ -16,6 +16,9 @@ internal static class CpuWorker
     /// <summary>This worker's index (its grid index: groups have one thread).</summary>
     public static int Index => Grid.IdxX;
 
+    /// <summary>Workers of the launch.</summary>
+    public static int Count => Grid.DimX;
+
     /// <summary>Items [start, end) of <paramref name="items"/>, the same slice as WorkRange.Start and End.</summary>
     public static void Slice(int items, out int start, out int end)
     {
