@@ -44,10 +44,11 @@ public sealed class KernelSet : IDisposable
     /// Most tokens of a CPU attention launch that goes a segment of positions at a time (work items of one token's
     /// segment and all heads) instead of a head group at a time: decode of a few sequences over long contexts, where
     /// head groups give few work items (two for bench-small's 16 heads, whatever the cores) and each group's pass reads
-    /// every key. bench-small, batch 1 at 4096 positions, four interleaved rounds: attention 11.1-12.9 ms a step by head
-    /// groups, 9.4-11.5 in parts.
+    /// every key. bench-small, attention per decode step, interleaved rounds: batch 1 at 4096 positions 11.1-12.9 ms by
+    /// head groups, 9.4-11.5 in parts; batch 8 at 1024 positions 21.1 / 24.0 / 25.0 / 26.3 -> 21.2 / 20.5 / 23.4 / 17.2.
+    /// Tokens must average two segments: batch 4 at 128 positions took 4.0 / 5.0 ms in parts, 3.6 / 2.9 by head groups.
     /// </summary>
-    private const int PartsMaxTokens = 4;
+    private const int PartsMaxTokens = 8;
 
     /// <summary>Largest scratch of a launch in parts (segment sums); a longer context attends a head group at a time.</summary>
     private const long PartsMaxBytes = 64L << 20;
@@ -166,9 +167,10 @@ public sealed class KernelSet : IDisposable
         double bytes = kvB.MatrixBytes + Activations(attendedPositions, shape.Latent + shape.Rope) + Activations(pairs, shape.Nope + shape.Rope + shape.Value);
         using var timer = Measure("attention", flops, bytes);
         long parts = (attendedPositions / CpuAttention.SegmentPositions + shape.Tokens) * shape.Heads;
-        // In parts once the segments make at least as many work items as the head groups (a few tokens are one group item).
-        if (UsesCpuBodies && shape.Tokens <= PartsMaxTokens && attendedPositions >= (long)CpuAttention.Groups(shape) * CpuAttention.SegmentPositions
-            && parts * (shape.Latent + 2) * sizeof(float) <= PartsMaxBytes)
+        // In parts once the segments make at least as many work items as the head groups (a few tokens are one group item)
+        // and the tokens average two segments (with fewer, absorbing each token's heads alone costs more than it saves).
+        long partsFrom = Math.Max(CpuAttention.Groups(shape), 2L * shape.Tokens) * CpuAttention.SegmentPositions;
+        if (UsesCpuBodies && shape.Tokens <= PartsMaxTokens && attendedPositions >= partsFrom && parts * (shape.Latent + 2) * sizeof(float) <= PartsMaxBytes)
         {
             Formats(kvB).AttentionInParts(GroupConfig((int)(parts / shape.Heads), MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout,
                 qAbs, latent, o, AttentionScratch(parts, shape.Latent, shape.Tokens), shape, Queue());

@@ -16,8 +16,7 @@ public sealed class StepCompositionTests(GoldenModels models)
     private const int Sequences = 6;
     private const int ExpandedFrom = 12;
 
-    /// <param name="longest">Sequence 0's length, the others' bound: past 256 positions the CPU attention folds segments,
-    /// and a step of a few tokens attends them a segment per work item.</param>
+    /// <param name="longest">Sequence 0's length, the others' bound: past 256 positions the CPU attention folds segments.</param>
     [Theory]
     [InlineData(1, 140)]
     [InlineData(2, 140)]
@@ -91,6 +90,35 @@ public sealed class StepCompositionTests(GoldenModels models)
         finally
         {
             foreach (int block in tables.SelectMany(t => t)) model.Blocks.Release(block);
+        }
+    }
+
+    /// <summary>
+    /// The last position of a 512-token sequence decoded alone (the CPU attention goes in parts: a work item per
+    /// 256-position segment) and beside nine other sequences' tokens (head groups fold the same segments): same bits.
+    /// </summary>
+    [Fact]
+    public void ALongContextTokenKeepsItsBitsAloneOrInABatch()
+    {
+        var (model, _) = models.Get("tiny-v3");
+        int vocab = model.Config.VocabSize, length = model.Config.MaxPositionEmbeddings;
+        var random = new Random(7);
+        var sequence = Enumerable.Range(0, length).Select(_ => random.Next(vocab)).ToArray();
+        var others = Enumerable.Range(0, 9).Select(_ => random.Next(vocab)).ToArray();
+        var table = Allocate(model, length);
+        var otherTables = others.Select(_ => Allocate(model, 1)).ToArray();
+        try
+        {
+            for (int done = 0; done < length - 1; done += 100)
+                model.Model.Forward(StepBatch.ForSequence(sequence[done..Math.Min(length - 1, done + 100)], done, table, allLogits: false));
+            var alone = model.Model.Forward(StepBatch.ForSequence([sequence[^1]], length - 1, table, allLogits: false)).ToArray();
+            var batch = new StepBatch([sequence[^1], .. others], [length - 1, .. new int[others.Length]], [.. Enumerable.Range(0, others.Length + 1)],
+                [table, .. otherTables], [0]);
+            Assert.True(model.Model.Forward(batch).Span[..vocab].SequenceEqual(alone));
+        }
+        finally
+        {
+            foreach (int block in table.Concat(otherTables.SelectMany(t => t))) model.Blocks.Release(block);
         }
     }
 
