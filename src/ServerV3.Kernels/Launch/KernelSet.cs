@@ -315,7 +315,9 @@ public sealed class KernelSet : IDisposable
             attentionParts = Accelerator.Allocate1D<float>(floats);
         }
         var counters = workCounter.View.SubView(1, 3 * tokens);
-        HostCopy.ToDevice<int>(counters, stackalloc int[3 * tokens]);
+        Span<int> zeros = stackalloc int[3 * tokens];
+        zeros.Clear();
+        HostCopy.ToDevice<int>(counters, zeros);
         return new AttentionParts(new Rows(attentionParts.View, latent), attentionParts.View.SubView(parts * latent, 2 * parts), counters, tokens);
     }
 
