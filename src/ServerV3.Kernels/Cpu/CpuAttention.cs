@@ -94,6 +94,7 @@ internal static unsafe class CpuAttention
         int heads = shape.Heads, last = layout.Positions[token], segments = Segments(last);
         var sums = parts.Sums;
         float* statistics = CpuPointers.Of(parts.Statistics);
+        // Part p's rows of sums start at row p * heads; its maxima at 2 * heads * p, its denominators right after.
         float* own = statistics + 2L * heads * (firstPart + segment);
         AttendSegment(Row(qAbs, (long)token * heads), qAbs.Stride, heads, cache, layout, layout.TokenSequence[token], segment, last,
             FirstWrittenThisStep(layout, token), Row(sums, (long)(firstPart + segment) * heads), sums.Stride, own, own + heads, shape);
@@ -103,11 +104,11 @@ internal static unsafe class CpuAttention
         {
             float* row = Row(latentOut, (long)token * heads + h);
             new ReadOnlySpan<float>(Row(sums, (long)firstPart * heads + h), shape.Latent).CopyTo(new Span<float>(row, shape.Latent));
-            float* first = statistics + 2L * heads * firstPart;
-            float maximum = first[h], denominator = first[heads + h];
+            float* part = statistics + 2L * heads * firstPart;
+            float maximum = part[h], denominator = part[heads + h];
             for (int s = 1; s < segments; s++)
             {
-                float* part = statistics + 2L * heads * (firstPart + s);
+                part += 2 * heads;
                 Fold(row, ref maximum, ref denominator, Row(sums, (long)(firstPart + s) * heads + h), part[h], part[heads + h], shape.Latent);
             }
             Normalize(row, denominator, shape.Latent);

@@ -166,14 +166,16 @@ public sealed class KernelSet : IDisposable
             + 2.0 * attendedPositions * shape.Heads * (2 * shape.Latent + shape.Rope);
         double bytes = kvB.MatrixBytes + Activations(attendedPositions, shape.Latent + shape.Rope) + Activations(pairs, shape.Nope + shape.Rope + shape.Value);
         using var timer = Measure("attention", flops, bytes);
-        long parts = (attendedPositions / CpuAttention.SegmentPositions + shape.Tokens) * shape.Heads;
+        // The tokens' segments, at most: one per token plus one per SegmentPositions positions read.
+        long segments = attendedPositions / CpuAttention.SegmentPositions + shape.Tokens;
         // In parts once the segments make at least as many work items as the head groups (a few tokens are one group item)
         // and the tokens average two segments (with fewer, absorbing each token's heads alone costs more than it saves).
         long partsFrom = Math.Max(CpuAttention.Groups(shape), 2L * shape.Tokens) * CpuAttention.SegmentPositions;
-        if (UsesCpuBodies && shape.Tokens <= PartsMaxTokens && attendedPositions >= partsFrom && parts * (shape.Latent + 2) * sizeof(float) <= PartsMaxBytes)
+        if (UsesCpuBodies && shape.Tokens <= PartsMaxTokens && attendedPositions >= partsFrom
+            && segments * shape.Heads * (shape.Latent + 2) * sizeof(float) <= PartsMaxBytes)
         {
-            Formats(kvB).AttentionInParts(GroupConfig((int)(parts / shape.Heads), MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout,
-                qAbs, latent, o, AttentionScratch(parts, shape.Latent, shape.Tokens), shape, Queue());
+            Formats(kvB).AttentionInParts(GroupConfig((int)segments, MlaKernels.AttendBlock), kvB, q, positions, rope, cache, layout,
+                qAbs, latent, o, AttentionScratch(segments * shape.Heads, shape.Latent, shape.Tokens), shape, Queue());
         }
         else
         {
@@ -297,28 +299,29 @@ public sealed class KernelSet : IDisposable
     private Rows NormScratch(int tokens, int inFeatures)
     {
         long floats = UsesCpuBodies ? (long)Workers * tokens * inFeatures : 1;
-        if (normScratch is null || normScratch.Length < floats)
-        {
-            normScratch?.Dispose();
-            normScratch = Accelerator.Allocate1D<float>(floats);
-        }
-        return new Rows(normScratch.View, inFeatures);
+        return new Rows(AtLeast(ref normScratch, floats).View, inFeatures);
     }
 
-    /// <summary>The scratch of an attention launch in parts over <paramref name="parts"/> (token, segment, head) rows, its counters zeroed.</summary>
-    private AttentionParts AttentionScratch(long parts, int latent, int tokens)
+    /// <summary>The scratch of an attention launch in parts over <paramref name="rows"/> (token, segment, head) rows, its counters zeroed.</summary>
+    private AttentionParts AttentionScratch(long rows, int latent, int tokens)
     {
-        long floats = parts * (latent + 2);
-        if (attentionParts is null || attentionParts.Length < floats)
-        {
-            attentionParts?.Dispose();
-            attentionParts = Accelerator.Allocate1D<float>(floats);
-        }
+        var scratch = AtLeast(ref attentionParts, rows * (latent + 2)).View;
         var counters = workCounter.View.SubView(1, 3 * tokens);
         Span<int> zeros = stackalloc int[3 * tokens];
         zeros.Clear();
         HostCopy.ToDevice<int>(counters, zeros);
-        return new AttentionParts(new Rows(attentionParts.View, latent), attentionParts.View.SubView(parts * latent, 2 * parts), counters, tokens);
+        return new AttentionParts(new Rows(scratch, latent), scratch.SubView(rows * latent, 2 * rows), counters, tokens);
+    }
+
+    /// <summary>The scratch buffer, replaced by a larger one when it holds fewer than <paramref name="floats"/>.</summary>
+    private MemoryBuffer1D<float, Stride1D.Dense> AtLeast(ref MemoryBuffer1D<float, Stride1D.Dense>? buffer, long floats)
+    {
+        if (buffer is null || buffer.Length < floats)
+        {
+            buffer?.Dispose();
+            buffer = Accelerator.Allocate1D<float>(floats);
+        }
+        return buffer;
     }
 
     /// <summary>
