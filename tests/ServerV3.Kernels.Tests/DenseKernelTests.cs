@@ -57,14 +57,18 @@ public abstract class DenseKernelTests(KernelTestDevice device)
 
     private const double Tolerance = 1e-5;
 
+    /// <param name="tokens">5: 4-token blocks and a single; 1: the one-token matvec, which walks two halves of each row
+    /// range together (203 rows: some ranges have an odd number of 4-row blocks, and a tail row).</param>
     [Theory]
-    [InlineData(WeightFormat.F32)]
-    [InlineData(WeightFormat.Bf16)]
-    [InlineData(WeightFormat.Fp8Block)]
-    public void LinearMatchesReferenceForEveryFormat(WeightFormat format)
+    [InlineData(WeightFormat.F32, 5)]
+    [InlineData(WeightFormat.Bf16, 5)]
+    [InlineData(WeightFormat.Fp8Block, 5)]
+    [InlineData(WeightFormat.Bf16, 1)]
+    [InlineData(WeightFormat.Fp8Block, 1)]
+    public void LinearMatchesReferenceForEveryFormat(WeightFormat format, int tokens)
     {
         var random = new Random(1);
-        const int rows = 200, cols = 300, tokens = 5, stride = 310, offset = 7;
+        const int rows = 203, cols = 300, stride = 310, offset = 7;
         var (weights, values) = device.RandomWeights(random, format, 2, rows, cols);
         var x = KernelTestDevice.RandomValues(random, tokens * cols);
         var strided = new float[tokens * stride + offset];
@@ -77,9 +81,10 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="tokens">3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4 rows at a time when
+    /// <param name="tokens">1: the one-token matvec; 3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4 rows at a time when
     /// <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
     [Theory]
+    [InlineData(1, 48)]
     [InlineData(3, 48)]
     [InlineData(5, 64)]
     [InlineData(5, 48)]
