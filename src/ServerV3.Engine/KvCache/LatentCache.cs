@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Engine.KvCache;
 
@@ -19,7 +20,7 @@ public sealed class LatentCache : IDisposable
         BlockSize = blockSize;
         Width = width;
         layers = new MemoryBuffer1D<float, Stride1D.Dense>[numLayers];
-        for (int l = 0; l < numLayers; l++) layers[l] = accelerator.Allocate1D<float>((long)numBlocks * blockSize * width);
+        for (int l = 0; l < numLayers; l++) layers[l] = AlignedBuffer<float>.Allocate(accelerator, (long)numBlocks * blockSize * width);
     }
 
     public int NumBlocks { get; }

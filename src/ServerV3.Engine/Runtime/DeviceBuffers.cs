@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ServerV3.Kernels.Launch;
 
 namespace ServerV3.Engine.Runtime;
 
@@ -10,7 +11,7 @@ internal sealed class DeviceBuffers(Accelerator accelerator) : IDisposable
 
     public MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
     {
-        var buffer = accelerator.Allocate1D<T>(Math.Max(length, 1));
+        var buffer = AlignedBuffer<T>.Allocate(accelerator, Math.Max(length, 1));
         owned.Add(buffer);
         return buffer;
     }

@@ -41,7 +41,7 @@ public static unsafe class HostCopy
     /// <summary>A new device buffer holding <paramref name="values"/>.</summary>
     public static MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(Accelerator accelerator, ReadOnlySpan<T> values) where T : unmanaged
     {
-        var buffer = accelerator.Allocate1D<T>(values.Length);
+        var buffer = AlignedBuffer<T>.Allocate(accelerator, values.Length);
         ToDevice(buffer.View, values);
         return buffer;
     }

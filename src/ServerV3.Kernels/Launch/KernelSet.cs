@@ -319,7 +319,7 @@ public sealed class KernelSet : IDisposable
         if (buffer is null || buffer.Length < floats)
         {
             buffer?.Dispose();
-            buffer = Accelerator.Allocate1D<float>(floats);
+            buffer = AlignedBuffer<float>.Allocate(Accelerator, floats);
         }
         return buffer;
     }

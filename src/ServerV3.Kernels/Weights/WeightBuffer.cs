@@ -27,14 +27,14 @@ public sealed class WeightBuffer : IDisposable
         switch (format)
         {
             case WeightFormat.F32:
-                f32 = accelerator.Allocate1D<float>(elements);
+                f32 = AlignedBuffer<float>.Allocate(accelerator, elements);
                 break;
             case WeightFormat.Bf16:
-                bf16 = accelerator.Allocate1D<ushort>(elements);
+                bf16 = AlignedBuffer<ushort>.Allocate(accelerator, elements);
                 break;
             case WeightFormat.Fp8Block:
-                fp8 = accelerator.Allocate1D<byte>(elements);
-                scales = accelerator.Allocate1D<float>((long)count * ScalesPerMatrix);
+                fp8 = AlignedBuffer<byte>.Allocate(accelerator, elements);
+                scales = AlignedBuffer<float>.Allocate(accelerator, (long)count * ScalesPerMatrix);
                 this.fp8DecodeTable = fp8DecodeTable;
                 break;
         }
