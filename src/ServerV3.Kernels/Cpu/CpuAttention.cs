@@ -55,7 +55,8 @@ internal static unsafe class CpuAttention
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(Rows qAbs, ILGPU.ArrayView<float> cache, PagedLayout layout, Rows latentOut, MlaShape shape, int firstHead, int heads, int first, int tokens)
     {
-        float* segment = stackalloc float[heads * shape.Latent];
+        float* segmentBuffer = stackalloc float[heads * shape.Latent + CpuPointers.LinePadding];
+        float* segment = CpuPointers.LineAligned(segmentBuffer);
         float* maxima = stackalloc float[heads];
         float* denominators = stackalloc float[heads];
         float* segmentMaxima = stackalloc float[heads];
@@ -140,7 +141,8 @@ internal static unsafe class CpuAttention
         float* firstOutput, long outputStride, float* maxima, float* denominators, MlaShape shape)
     {
         int width = shape.Latent + shape.Rope, from = segment * SegmentPositions, end = Math.Min(last + 1, from + SegmentPositions);
-        float* scores = stackalloc float[heads * BlockPositions];
+        float* scoreBuffer = stackalloc float[heads * BlockPositions + CpuPointers.LinePadding];
+        float* scores = CpuPointers.LineAligned(scoreBuffer);
         float* corrections = stackalloc float[heads];
         // This block's keys and the next block's (asked for while this one computes).
         float** blockKeys = stackalloc float*[BlockPositions];

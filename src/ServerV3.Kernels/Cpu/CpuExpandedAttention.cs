@@ -46,10 +46,13 @@ internal static unsafe class CpuExpandedAttention
         int first = tile * TileTokens, tokens = Math.Min(TileTokens, shape.Tokens - first);
         int qHead = shape.Nope + shape.Rope, kvHead = shape.Nope + shape.Value;
         const int block = CpuAttention.BlockPositions;
-        float* queries = stackalloc float[TileTokens * qHead];
-        float* keyBlock = stackalloc float[block * qHead];
-        float* output = stackalloc float[TileTokens * shape.Value];
-        float* scores = stackalloc float[TileTokens * block];
+        // One line-aligned block for the vector buffers; each part is whole lines when
+        // qHead and Value are multiples of 16 (DeepSeek-V3: 192 and 128).
+        float* scratch = stackalloc float[TileTokens * qHead + block * qHead + TileTokens * shape.Value + TileTokens * block + CpuPointers.LinePadding];
+        float* queries = CpuPointers.LineAligned(scratch);
+        float* keyBlock = queries + TileTokens * qHead;
+        float* output = keyBlock + block * qHead;
+        float* scores = output + TileTokens * shape.Value;
         float** keys = stackalloc float*[block];
         float** values = stackalloc float*[block];
         float* maxima = stackalloc float[TileTokens];
