@@ -57,14 +57,17 @@ public abstract class DenseKernelTests(KernelTestDevice device)
 
     private const double Tolerance = 1e-5;
 
-    /// <param name="tokens">5: 4-token blocks and a single; 1: the one-token matvec, which walks two halves of each row
-    /// range together (203 rows: some ranges have an odd number of 4-row blocks, and a tail row).</param>
+    /// <param name="tokens">5: 4-token blocks and a single; 1 to 3: the few-token path, which walks two halves of each
+    /// row range together, two tokens and then one (203 rows: some ranges have an odd number of 4-row blocks, and a
+    /// tail row).</param>
     [Theory]
     [InlineData(WeightFormat.F32, 5)]
     [InlineData(WeightFormat.Bf16, 5)]
     [InlineData(WeightFormat.Fp8Block, 5)]
     [InlineData(WeightFormat.Bf16, 1)]
     [InlineData(WeightFormat.Fp8Block, 1)]
+    [InlineData(WeightFormat.Bf16, 3)]
+    [InlineData(WeightFormat.F32, 2)]
     public void LinearMatchesReferenceForEveryFormat(WeightFormat format, int tokens)
     {
         var random = new Random(1);

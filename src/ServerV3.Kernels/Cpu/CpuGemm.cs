@@ -170,30 +170,48 @@ internal static unsafe class CpuGemm
                 }
             }
         }
-        else if (tokens == 1)
+        else if (tokens < 4)
         {
-            // Two 4-row blocks at a time, one from each half of the range: two weight streams in flight per core read
-            // faster than one (a 1 GiB read in 2 KB rows on 2 Xeon vCPUs, 16 interleaved rounds: 1.05x median; batch-1
-            // decode steps of bench-small, 10-step blocks of each interleaved in one process: 1.03x and 1.07x median).
-            float* x0 = XRow(x, xStride, xRows, 0);
+            // One to three tokens (decode, and most experts' share of a small batch): two 4-row blocks at a time, one
+            // from each half of the range, since two weight streams in flight per core read faster than one (a 1 GiB
+            // read in 2 KB rows on 2 Xeon vCPUs, 16 interleaved rounds: 1.05x median; batch-1 decode steps of
+            // bench-small, 10-step blocks of each interleaved in one process: 1.03x and 1.07x median; a grouped gate/up
+            // launch of 16 experts with 2 or 3 tokens each, 6 interleaved rounds: 1.16x and 1.18x median).
             int blocks = (rowEnd - rowStart) / 4, half = (blocks + 1) / 2, b = 0;
-            for (; b + half < blocks; b++) Block4x1Twice(weights, rowStart + 4 * b, rowStart + 4 * (b + half), cols, x0, y, accumulate);
-            if (b < half) Block4x1(weights, rowStart + 4 * b, rowStart + 4 * b, cols, x0, y, yStride, 0, accumulate);
+            for (; b + half < blocks; b++)
+                TwoBlocks(weights, rowStart + 4 * b, rowStart + 4 * (b + half), cols, x, xStride, xRows, tokens, y, yStride, accumulate);
+            if (b < half) OneBlock(weights, rowStart + 4 * b, cols, x, xStride, xRows, tokens, y, yStride, accumulate);
             r = rowStart + 4 * blocks;
         }
         else
         {
-            for (; r + 4 <= rowEnd; r += 4)
-            {
-                int t = 0;
-                for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
-                // Two tokens share each weight load (MoE experts see a few tokens each at moderate batch sizes).
-                for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
-                if (t < tokens) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
-            }
+            for (; r + 4 <= rowEnd; r += 4) OneBlock(weights, r, cols, x, xStride, xRows, tokens, y, yStride, accumulate);
         }
         for (; r < rowEnd; r++)
             for (int t = 0; t < tokens; t++) Store(y, yStride, t, r, Dot(weights, r, cols, XRow(x, xStride, xRows, t)), accumulate);
+    }
+
+    /// <summary>Weight rows r..r + 3 against every token, reading the weights (widened in registers) once for each four, two or one of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void OneBlock<TWeights>(
+        TWeights weights, int r, int cols, float* x, long xStride, int* xRows, int tokens, float* y, long yStride, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) Block4x4(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
+        // Two tokens share each weight load (MoE experts see a few tokens each at moderate batch sizes).
+        for (; t + 2 <= tokens; t += 2) Block4x2(weights, r, r, cols, x, xStride, xRows, t, y, yStride, accumulate, prefetch: true);
+        if (t < tokens) Block4x1(weights, r, r, cols, XRow(x, xStride, xRows, t), y, yStride, t, accumulate);
+    }
+
+    /// <summary>Weight rows r..r + 3 and s..s + 3 together against one to three tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TwoBlocks<TWeights>(
+        TWeights weights, int r, int s, int cols, float* x, long xStride, int* xRows, int tokens, float* y, long yStride, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        if (tokens >= 2) Block4x2Twice(weights, r, s, cols, XRow(x, xStride, xRows, 0), XRow(x, xStride, xRows, 1), y, y + yStride, accumulate);
+        if (tokens != 2) Block4x1Twice(weights, r, s, cols, XRow(x, xStride, xRows, tokens - 1), y + (tokens - 1) * yStride, accumulate);
     }
 
     /// <summary>Rows [row, row + count) of the weights as fp32 in <paramref name="panel"/>, asking for the next block's rows on the way.</summary>
@@ -318,6 +336,29 @@ internal static unsafe class CpuGemm
         StoreQuad(weights, s, s, c, cols, x, y, accumulate, b0, b1, b2, b3);
     }
 
+    /// <summary><see cref="Block4x2{TWeights}"/> for the rows from <paramref name="r"/> and from <paramref name="s"/> together (two tokens, results in place).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x2Twice<TWeights>(TWeights weights, int r, int s, int cols, float* x0, float* x1, float* y0, float* y1, bool accumulate)
+        where TWeights : struct, IWeightChunks
+    {
+        Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector512<float> b00 = default, b01 = default, b10 = default, b11 = default, b20 = default, b21 = default, b30 = default, b31 = default;
+        int c = 0;
+        for (; c + Chunk <= cols; c += Chunk)
+        {
+            PrefetchBlock(weights, r, c, PrefetchRows / 2);
+            PrefetchBlock(weights, s, c, PrefetchRows / 2);
+            var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
+            var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
+            QuadPair(weights, r, c, x0l, x0h, x1l, x1h, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31);
+            QuadPair(weights, s, c, x0l, x0h, x1l, x1h, ref b00, ref b01, ref b10, ref b11, ref b20, ref b21, ref b30, ref b31);
+        }
+        StoreQuad(weights, r, r, c, cols, x0, y0, accumulate, a00, a10, a20, a30);
+        StoreQuad(weights, r, r, c, cols, x1, y1, accumulate, a01, a11, a21, a31);
+        StoreQuad(weights, s, s, c, cols, x0, y0, accumulate, b00, b10, b20, b30);
+        StoreQuad(weights, s, s, c, cols, x1, y1, accumulate, b01, b11, b21, b31);
+    }
+
     /// <summary>Rows r..r + 3's chunk at column c against one token, each row's two FMAs in <see cref="Dot"/>'s order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Quad<TWeights>(TWeights weights, int r, int c, Vector512<float> xl, Vector512<float> xh,
@@ -368,23 +409,28 @@ internal static unsafe class CpuGemm
             if (prefetch) PrefetchBlock(weights, r, c, PrefetchRows);
             var x0l = Vector512.Load(x0 + c); var x0h = Vector512.Load(x0 + c + 16);
             var x1l = Vector512.Load(x1 + c); var x1h = Vector512.Load(x1 + c + 16);
-            weights.Load(r, c, out var low, out var high);
-            Pair(low, high, x0l, x0h, x1l, x1h, ref a00, ref a01);
-            weights.Load(r + 1, c, out low, out high);
-            Pair(low, high, x0l, x0h, x1l, x1h, ref a10, ref a11);
-            weights.Load(r + 2, c, out low, out high);
-            Pair(low, high, x0l, x0h, x1l, x1h, ref a20, ref a21);
-            weights.Load(r + 3, c, out low, out high);
-            Pair(low, high, x0l, x0h, x1l, x1h, ref a30, ref a31);
+            QuadPair(weights, r, c, x0l, x0h, x1l, x1h, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31);
         }
-        Store(y, yStride, t, outRow, Finish(a00, weights, r, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow, Finish(a01, weights, r, c, cols, x1), accumulate);
-        Store(y, yStride, t, outRow + 1, Finish(a10, weights, r + 1, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 1, Finish(a11, weights, r + 1, c, cols, x1), accumulate);
-        Store(y, yStride, t, outRow + 2, Finish(a20, weights, r + 2, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 2, Finish(a21, weights, r + 2, c, cols, x1), accumulate);
-        Store(y, yStride, t, outRow + 3, Finish(a30, weights, r + 3, c, cols, x0), accumulate);
-        Store(y, yStride, t + 1, outRow + 3, Finish(a31, weights, r + 3, c, cols, x1), accumulate);
+        StoreQuad(weights, r, outRow, c, cols, x0, y + t * yStride, accumulate, a00, a10, a20, a30);
+        StoreQuad(weights, r, outRow, c, cols, x1, y + (t + 1) * yStride, accumulate, a01, a11, a21, a31);
+    }
+
+    /// <summary>Rows r..r + 3's chunk at column c against two tokens (accumulators a{row}{token}).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void QuadPair<TWeights>(TWeights weights, int r, int c,
+        Vector512<float> x0l, Vector512<float> x0h, Vector512<float> x1l, Vector512<float> x1h,
+        ref Vector512<float> a00, ref Vector512<float> a01, ref Vector512<float> a10, ref Vector512<float> a11,
+        ref Vector512<float> a20, ref Vector512<float> a21, ref Vector512<float> a30, ref Vector512<float> a31)
+        where TWeights : struct, IWeightChunks
+    {
+        weights.Load(r, c, out var low, out var high);
+        Pair(low, high, x0l, x0h, x1l, x1h, ref a00, ref a01);
+        weights.Load(r + 1, c, out low, out high);
+        Pair(low, high, x0l, x0h, x1l, x1h, ref a10, ref a11);
+        weights.Load(r + 2, c, out low, out high);
+        Pair(low, high, x0l, x0h, x1l, x1h, ref a20, ref a21);
+        weights.Load(r + 3, c, out low, out high);
+        Pair(low, high, x0l, x0h, x1l, x1h, ref a30, ref a31);
     }
 
     /// <summary>One weight row's chunk against two tokens, in <see cref="Dot"/>'s order.</summary>
