@@ -296,8 +296,9 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>
-    /// Four weight rows against one token (the decode matvec): four independent accumulator chains hide the FMA
-    /// latency that a single row's chain would expose, with each row's operations in <see cref="Dot"/>'s order.
+    /// Four weight rows against one token (the panel's odd token, the middle block of a few-token range): four
+    /// independent accumulator chains hide the FMA latency that a single row's chain would expose, with each row's
+    /// operations in <see cref="Dot"/>'s order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x1<TWeights>(TWeights weights, int r, int outRow, int cols, float* x, float* y, long yStride, int t, bool accumulate)
