@@ -485,9 +485,9 @@ internal static unsafe class CpuGemm
 
     /// <summary>
     /// <see cref="Block4x4{TWeights}"/> over the GEMM path's fp32 panel, its four rows by pointer: the generic loads
-    /// recompute each row's address for every chunk, which with the panel's L1-resident rows is what the FMAs wait on
-    /// (512-token 2816x1024 GEMM on 2 workers, 8 rounds alternating in one process, four runs: 1.05x, 1.17x, 1.17x,
-    /// 1.13x median; 64 tokens 1.17x, 1.13x).
+    /// recompute each row's address for every chunk, integer work on the ports the FMAs use, which shows once the rows
+    /// sit in L1 (2816x1024 GEMM on 2 workers, medians of 8 rounds alternating in one process, three runs: 1.17x,
+    /// 1.05x, 1.17x at 512 tokens, 1.09x, 1.17x, 1.13x at 64).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelBlock4x4(F32Chunks panel, int outRow, int cols, float* x, long xStride, int* xRows, int t, float* y, long yStride, bool accumulate)
