@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ServerV3.Kernels.Launch;
+using ServerV3.Kernels.Weights;
 
 namespace ServerV3.Kernels.Tests;
 
@@ -20,6 +21,19 @@ public sealed class AlignedBufferTests(KernelTestDevice device)
         AssertAligned(AlignedBuffer<byte>.Allocate(device.Accelerator, length), length);
     }
 
+    /// <summary>The weights are what the CPU kernels stream with Vector512 loads.</summary>
+    [Fact]
+    public void WeightsOfEveryFormatStartOnA64ByteBoundary()
+    {
+        using var f32 = new WeightBuffer(device.Accelerator, WeightFormat.F32, 2, 3, 5);
+        using var bf16 = new WeightBuffer(device.Accelerator, WeightFormat.Bf16, 2, 3, 5);
+        using var fp8 = new WeightBuffer(device.Accelerator, WeightFormat.Fp8Block, 2, 3, 5, device.Cpu.Fp8DecodeTable);
+        Assert.Equal(0, Address(f32.AsF32().Data) % 64);
+        Assert.Equal(0, Address(bf16.AsBf16().Data) % 64);
+        Assert.Equal(0, Address(fp8.AsFp8().Data) % 64);
+        Assert.Equal(0, Address(fp8.AsFp8().Scales) % 64);
+    }
+
     [Fact]
     public void CopiesAndFillsCoverExactlyTheBuffer()
     {
@@ -35,12 +49,14 @@ public sealed class AlignedBufferTests(KernelTestDevice device)
         Assert.All(KernelTestDevice.Download<int>(buffer.View), v => Assert.Equal(0, v));
     }
 
-    private static unsafe void AssertAligned<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int length) where T : unmanaged
+    private static void AssertAligned<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, int length) where T : unmanaged
     {
         using (buffer)
         {
             Assert.Equal(length, buffer.Length);
-            Assert.Equal(0, (long)Unsafe.AsPointer(ref buffer.View[0]) % 64);
+            Assert.Equal(0, Address<T>(buffer.View) % 64);
         }
     }
+
+    private static unsafe long Address<T>(ArrayView<T> view) where T : unmanaged => (long)Unsafe.AsPointer(ref view[0]);
 }
