@@ -84,8 +84,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="tokens">1: the one-token matvec; 3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4 rows at a time when
-    /// <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
+    /// <param name="tokens">1: the one-token matvec; 3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4
+    /// rows at a time when <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
     [Theory]
     [InlineData(1, 48)]
     [InlineData(3, 48)]

@@ -9,16 +9,13 @@ namespace ServerV3.Kernels.Cpu;
 /// </summary>
 internal static unsafe class WidenedPanel
 {
-    private const int AlignFloats = 16;
-
     [ThreadStatic] private static float[]? buffer;
 
     /// <summary>At least <paramref name="floats"/> floats, 64-byte aligned, owned by the calling thread.</summary>
     public static float* Get(int floats)
     {
-        if (buffer is null || buffer.Length < floats + AlignFloats)
-            buffer = GC.AllocateUninitializedArray<float>(floats + AlignFloats, pinned: true);
-        var start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-        return (float*)((start + 63) & ~(nint)63);
+        if (buffer is null || buffer.Length < floats + CpuPointers.LinePadding)
+            buffer = GC.AllocateUninitializedArray<float>(floats + CpuPointers.LinePadding, pinned: true);
+        return CpuPointers.LineAligned((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)));
     }
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
+using ServerV3.Kernels.Cpu;
 
 namespace ServerV3.Kernels.Launch;
 
@@ -14,8 +15,6 @@ namespace ServerV3.Kernels.Launch;
 /// </summary>
 public sealed unsafe class AlignedBuffer<T> : MemoryBuffer1D<T, Stride1D.Dense> where T : unmanaged
 {
-    private const int Alignment = 64;
-
     private void* memory;
 
     private AlignedBuffer(Accelerator accelerator, ArrayView<T> view, void* memory) : base(accelerator, view) => this.memory = memory;
@@ -25,7 +24,7 @@ public sealed unsafe class AlignedBuffer<T> : MemoryBuffer1D<T, Stride1D.Dense> 
     {
         if (accelerator.AcceleratorType != AcceleratorType.CPU) return accelerator.Allocate1D<T>(length);
         int size = Unsafe.SizeOf<T>();
-        void* memory = NativeMemory.AlignedAlloc((nuint)Math.Max(length * size, Alignment), Alignment);
+        void* memory = NativeMemory.AlignedAlloc((nuint)Math.Max(length * size, CpuPointers.LineBytes), CpuPointers.LineBytes);
         var wrapped = CPUMemoryBuffer.Create(accelerator, (nint)memory, length, size);
         return new AlignedBuffer<T>(accelerator, new ArrayView<T>(wrapped, 0, length), memory);
     }
