@@ -59,7 +59,7 @@ public abstract class DenseKernelTests(KernelTestDevice device)
 
     /// <param name="tokens">5: 4-token blocks and a single; 1 to 3: the few-token path, which walks two halves of each
     /// row range together, two tokens and then one (203 rows: some ranges have an odd number of 4-row blocks, and a
-    /// tail row).</param>
+    /// tail row); 17 and 18: the CPU GEMM's fp32 panel, 4-token blocks then a single or a pair, with a column tail.</param>
     [Theory]
     [InlineData(WeightFormat.F32, 5)]
     [InlineData(WeightFormat.Bf16, 5)]
@@ -68,6 +68,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     [InlineData(WeightFormat.Fp8Block, 1)]
     [InlineData(WeightFormat.Bf16, 3)]
     [InlineData(WeightFormat.F32, 2)]
+    [InlineData(WeightFormat.Bf16, 17)]
+    [InlineData(WeightFormat.Fp8Block, 18)]
     public void LinearMatchesReferenceForEveryFormat(WeightFormat format, int tokens)
     {
         var random = new Random(1);
