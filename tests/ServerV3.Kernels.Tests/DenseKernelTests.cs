@@ -109,13 +109,14 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     }
 
     /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7: four tokens per weight load, a pair and a
-    /// single; 16: fp32 panels of 4 tokens.</param>
+    /// single; 10: fp32 panels, two blocks of 4 tokens and a pair; 16: fp32 panels of 4 tokens.</param>
     /// <param name="cols">144: a part chunk after the 32-column ones; 128: none (the sums stored as vectors).</param>
     [Theory]
     [InlineData(2, 144)]
     [InlineData(3, 144)]
     [InlineData(7, 144)]
     [InlineData(7, 128)]
+    [InlineData(10, 144)]
     [InlineData(16, 144)]
     [InlineData(16, 128)]
     public void ARowsResultDoesNotDependOnTheOtherRowsOfTheBatch(int batch, int cols) => AssertEachRowAsAlone(batch, cols);

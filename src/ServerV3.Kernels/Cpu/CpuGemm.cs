@@ -17,11 +17,12 @@ internal static unsafe class CpuGemm
 
     /// <summary>
     /// Tokens from which the GEMM path widens each 4-row block into an fp32 panel first. Below, 4-token blocks read the
-    /// weights directly and widen them in registers. lm_head of bench-small, three interleaved rounds, panel -> direct:
-    /// 4 tokens 17-23 -> 12-13 ms, 8 tokens 24-28 -> 21-23, 12 tokens 29-39 -> 27-32; even at 16 and 24 (bench batch
-    /// 16 too); at 32 and 64 the panel is 10-20 % faster.
+    /// weights directly and widen them in registers. lm_head of bench-small on 2 workers, medians of 8 rounds
+    /// alternating in one process, twice, direct -> panel: 4 tokens 72 -> 57 and 63 -> 53 GFLOP/s, 8 tokens 112 -> 123
+    /// and 111 -> 129, 12 tokens 98 -> 107 and 118 -> 135 (before the panel spread its prefetches, the direct path won
+    /// up to 24 tokens).
     /// </summary>
-    private const int PanelTokens = 16;
+    private const int PanelTokens = 8;
 
     /// <summary>
     /// How many rows ahead the matvec asks for weights. The hardware prefetcher stops at 4 KiB pages and one core
