@@ -23,5 +23,8 @@ public readonly struct WorkQueue(ArrayView<int> counter, int chunks)
     /// The first of <paramref name="items"/> in chunk <paramref name="chunk"/> (chunk <see cref="Chunks"/> starts at the
     /// end). Chunks start on multiples of four items: the CPU GEMM's blocks of four weight rows stay whole.
     /// </summary>
-    public int Start(int chunk, int items) => chunk >= Chunks ? items : (int)((long)items * chunk / Chunks) & ~3;
+    public int Start(int chunk, int items) => Boundary(chunk, Chunks, items);
+
+    /// <summary>The first of <paramref name="items"/> in part <paramref name="part"/> of <paramref name="parts"/>, on a multiple of four as <see cref="Start"/>.</summary>
+    public static int Boundary(int part, int parts, int items) => part >= parts ? items : (int)((long)items * part / parts) & ~3;
 }
