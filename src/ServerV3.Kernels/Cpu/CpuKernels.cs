@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Frontend;
 using ServerV3.Kernels.Attention;
@@ -303,18 +304,36 @@ public static class CpuKernels
     /// </summary>
     private const int AbsorbTokens = 4;
 
-    /// <summary>act[t, c] = silu(act[t, c]) * up[t, c] over a block, with the portable kernel's arithmetic.</summary>
+    /// <summary>
+    /// act[t, c] = silu(act[t, c]) * up[t, c] over a block: the portable kernel's x / (1 + e^-x), 16 columns at a time with
+    /// <see cref="VectorExp"/> (a row's last columns go through the same vector code, so a value does not depend on the
+    /// block it falls in). A 512-token MoE gate/up launch of bench-small's shape with its shared expert, medians of 8
+    /// rounds alternating in one process, twice: 145 -> 153 and 150 -> 174 GFLOP/s against libm's expf a value.
+    /// </summary>
     [External("serverv3_silu_mul_cpu")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void SiluMul(Rows act, Rows up, int rowStart, int rowEnd, int colStart, int colEnd)
     {
-        float* a = CpuPointers.Of(act.Data) + act.Offset;
-        float* u = CpuPointers.Of(up.Data) + up.Offset;
+        float* tail = stackalloc float[2 * 16];
         for (int t = rowStart; t < rowEnd; t++)
-            for (int c = colStart; c < colEnd; c++)
-            {
-                float g = a[(long)t * act.Stride + c];
-                a[(long)t * act.Stride + c] = Activation.SwiGluKernels.Silu(g) * u[(long)t * up.Stride + c];
-            }
+        {
+            float* a = CpuPointers.Of(act.Data) + act.Offset + (long)t * act.Stride;
+            float* u = CpuPointers.Of(up.Data) + up.Offset + (long)t * up.Stride;
+            int c = colStart;
+            for (; c + 16 <= colEnd; c += 16) SiluMul16(a + c, u + c, a + c);
+            if (c == colEnd) continue;
+            int rest = colEnd - c;
+            new Span<float>(a + c, rest).CopyTo(new Span<float>(tail, 16));
+            new Span<float>(u + c, rest).CopyTo(new Span<float>(tail + 16, 16));
+            SiluMul16(tail, tail + 16, tail);
+            new Span<float>(tail, rest).CopyTo(new Span<float>(a + c, rest));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void SiluMul16(float* gate, float* up, float* output)
+    {
+        var g = Vector512.Load(gate);
+        (g / (Vector512<float>.One + VectorExp.Of(-g)) * Vector512.Load(up)).Store(output);
     }
 }
