@@ -290,28 +290,12 @@ internal static unsafe class CpuAttention
         return layout.Positions[t];
     }
 
-    /// <summary>
-    /// e^x for x ≤ 0 (scores minus their maximum), within 2 ulp; -inf and anything below e^-87 give 0. Written out
-    /// with explicit FMAs because Vector512.Exp's multiply-adds may or may not fuse depending on how its code was
-    /// jitted, which would let a token's result change between two identical runs.
-    /// </summary>
+    /// <summary>e^x for x ≤ 0 (scores minus their maximum) by <see cref="VectorExp"/>; -inf and anything below e^-87 give 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> Exp(Vector512<float> x)
     {
         var lowest = Vector512.Create(-87f);
-        var clamped = Vector512.Max(x, lowest);
-        var n = Vector512.Round(clamped * Vector512.Create(1.44269504f));
-        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693145752f), clamped);
-        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-1.42860677e-6f), r);
-        var p = Vector512.Create(1f / 720);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
-        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, lowest), Vector512<float>.Zero, p * scale);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, lowest), Vector512<float>.Zero, VectorExp.Of(x));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
