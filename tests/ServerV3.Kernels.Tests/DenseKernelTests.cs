@@ -58,7 +58,7 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     private const double Tolerance = 1e-5;
 
     /// <param name="tokens">5: 4-token blocks and a single; 1 to 3: the few-token path, which walks two halves of each
-    /// row range together, two tokens and then one (203 rows: some ranges have an odd number of 4-row blocks, and a
+    /// row range together with all its tokens at once (203 rows: some ranges have an odd number of 4-row blocks, and a
     /// tail row); 17 and 18: the CPU GEMM's fp32 panel, 4-token blocks then a single or a pair, with a column tail.</param>
     [Theory]
     [InlineData(WeightFormat.F32, 5)]
@@ -86,7 +86,7 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="tokens">1: the one-token matvec; 3: a pair and a single; 5: the CPU GEMM's 4-token panel (stored 4
+    /// <param name="tokens">1: the one-token matvec; 3: three tokens per weight load; 5: the CPU GEMM's 4-token panel (stored 4
     /// rows at a time when <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
     [Theory]
     [InlineData(1, 48)]
@@ -108,7 +108,7 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="batch">2: two tokens per weight load; 3: a pair and a single; 7: four tokens per weight load, a pair and a
+    /// <param name="batch">2: two tokens per weight load; 3: three (a pair and a single in a range's odd middle block); 7: four tokens per weight load, a pair and a
     /// single; 10: fp32 panels, two blocks of 4 tokens and a pair; 16: fp32 panels of 4 tokens.</param>
     /// <param name="cols">144: a part chunk after the 32-column ones; 128: none (the sums stored as vectors).</param>
     [Theory]
