@@ -57,7 +57,7 @@ public abstract class DenseKernelTests(KernelTestDevice device)
 
     private const double Tolerance = 1e-5;
 
-    /// <param name="tokens">5: 4-token blocks and a single; 1 to 3: the few-token path, which walks two halves of each
+    /// <param name="tokens">5 to 7: one pass over each 4-row block for all of them; 1 to 3: the few-token path, which walks two halves of each
     /// row range together with all its tokens at once (203 rows: some ranges have an odd number of 4-row blocks, and a
     /// tail row); 17 and 18: the CPU GEMM's fp32 panel, 4-token blocks then a single or a pair, with a column tail.</param>
     [Theory]
@@ -67,6 +67,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
     [InlineData(WeightFormat.Bf16, 1)]
     [InlineData(WeightFormat.Fp8Block, 1)]
     [InlineData(WeightFormat.Bf16, 3)]
+    [InlineData(WeightFormat.Bf16, 6)]
+    [InlineData(WeightFormat.Fp8Block, 7)]
     [InlineData(WeightFormat.F32, 2)]
     [InlineData(WeightFormat.Bf16, 17)]
     [InlineData(WeightFormat.Fp8Block, 18)]
@@ -86,8 +88,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="tokens">1: the one-token matvec; 3: three tokens per weight load; 5: the CPU GEMM's 4-token panel (stored 4
-    /// rows at a time when <paramref name="cols"/> is whole 32-column chunks) and a single.</param>
+    /// <param name="tokens">1: the one-token matvec; 3: three tokens per weight load; 5: five (the sums stored a row at a
+    /// time, with the columns past the last whole 32-column chunk when <paramref name="cols"/> has them).</param>
     [Theory]
     [InlineData(1, 48)]
     [InlineData(3, 48)]
@@ -108,8 +110,8 @@ public abstract class DenseKernelTests(KernelTestDevice device)
         Assert.True(RelativeError.L2(KernelTestDevice.Download(output), expected) < Tolerance);
     }
 
-    /// <param name="batch">2: two tokens per weight load; 3: three (a pair and a single in a range's odd middle block); 7: four tokens per weight load, a pair and a
-    /// single; 10: fp32 panels, two blocks of 4 tokens and a pair; 16: fp32 panels of 4 tokens.</param>
+    /// <param name="batch">2: two tokens per weight load; 3: three (a pair and a single in a range's odd middle block);
+    /// 7: seven tokens per weight load; 10: fp32 panels, two blocks of 4 tokens and a pair; 16: fp32 panels of 4 tokens.</param>
     /// <param name="cols">144: a part chunk after the 32-column ones; 128: none (the sums stored as vectors).</param>
     [Theory]
     [InlineData(2, 144)]
