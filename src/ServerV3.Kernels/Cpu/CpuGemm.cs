@@ -224,8 +224,8 @@ internal static unsafe class CpuGemm
 
     /// <summary>
     /// Weight rows r..r + 3 against five to seven tokens in one pass (token k's results in row k of y): up to 28
-    /// accumulators leave no registers for the activations, which the FMAs read from L1 (seven tokens are 28 KB of a
-    /// 4096-wide row). Each (row, token) in <see cref="Dot"/>'s order.
+    /// accumulators leave no registers for the activations, which the FMAs read from L1 (seven rows of 1024 columns are
+    /// 28 KB). Each (row, token) in <see cref="Dot"/>'s order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4xN<TWeights, TTokens>(TWeights weights, int r, int cols, float* x, long xStride, int* xRows, float* y, long yStride, bool accumulate)
