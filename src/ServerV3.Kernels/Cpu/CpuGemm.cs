@@ -7,9 +7,10 @@ namespace ServerV3.Kernels.Cpu;
 
 /// <summary>
 /// The CPU fast path's matrix product y[i, r] = W[r] · x[xRow(i)] for a range of weight rows, with Vector512 FMAs
-/// in 4-row x 4-token register blocks. Every (row, token) pair is reduced by the same sequence of operations
-/// whatever the block it falls in, so results do not depend on the batch (batch invariance), and they equal the
-/// one-token path bit for bit.
+/// in register blocks: 4 weight rows against every token in one pass up to seven tokens (two such row blocks at once
+/// for one to three), 4 rows x 4 tokens over an fp32 panel of the rows from eight. Every (row, token) pair is reduced
+/// by the same sequence of operations whatever the block it falls in, so results do not depend on the batch (batch
+/// invariance), and they equal the one-token path bit for bit.
 /// </summary>
 internal static unsafe class CpuGemm
 {
@@ -192,6 +193,7 @@ internal static unsafe class CpuGemm
         }
         else
         {
+            // Four to seven tokens: one pass over each 4-row block.
             for (; r + 4 <= rowEnd; r += 4) OneBlock(weights, r, cols, x, xStride, xRows, tokens, y, yStride, accumulate);
         }
         for (; r < rowEnd; r++)
