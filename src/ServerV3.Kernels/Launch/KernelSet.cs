@@ -65,8 +65,8 @@ public sealed class KernelSet : IDisposable
         bool cpuBodies = Workers > 0 && !portableBodies;
         UsesCpuBodies = cpuBodies;
         fp8DecodeTable = HostCopy.Upload<float>(accelerator, Fp8E4M3.DecodeTable());
-        // The work queue's counter, then three per token of an attention launch in parts.
-        workCounter = accelerator.Allocate1D<int>(1 + 3 * PartsMaxTokens);
+        // The work queue's counter, then its tallies, or three per token of an attention launch in parts.
+        workCounter = accelerator.Allocate1D<int>(1 + Math.Max(3 * PartsMaxTokens, ChunksPerWorker * Math.Max(1, Workers)));
         formats = new FormatKernels[3];
         formats[(int)WeightFormat.F32] = new FormatKernels<F32Matrix>(accelerator, w => w.AsF32(), cpuBodies);
         formats[(int)WeightFormat.Bf16] = new FormatKernels<Bf16Matrix>(accelerator, w => w.AsBf16(), cpuBodies);
@@ -325,14 +325,17 @@ public sealed class KernelSet : IDisposable
     }
 
     /// <summary>
-    /// The next CPU launch's work queue, its counter zeroed (a plain store: CPU launches finish before they return);
-    /// on a GPU an unused placeholder.
+    /// The next CPU launch's work queue, its counter and tallies zeroed (plain stores: CPU launches finish before they
+    /// return); on a GPU an unused placeholder.
     /// </summary>
     private WorkQueue Queue()
     {
         if (!UsesCpuBodies) return default;
-        HostCopy.ToDevice<int>(workCounter.View, [0]);
-        return new WorkQueue(workCounter.View, ChunksPerWorker * Workers);
+        int chunks = ChunksPerWorker * Workers;
+        Span<int> zeros = stackalloc int[1 + chunks];
+        zeros.Clear();
+        HostCopy.ToDevice<int>(workCounter.View.SubView(0, 1 + chunks), zeros);
+        return new WorkQueue(workCounter.View, chunks);
     }
 
     private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>
