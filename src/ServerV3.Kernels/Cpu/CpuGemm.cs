@@ -488,26 +488,13 @@ internal static unsafe class CpuGemm
         where TWeights : struct, IWeightChunks
     {
         weights.Load(r, c, out var low, out var high);
-        Triple(low, high, x0 + c, x1 + c, x2 + c, ref a00, ref a01, ref a02);
+        Token(low, high, x0 + c, ref a00); Token(low, high, x1 + c, ref a01); Token(low, high, x2 + c, ref a02);
         weights.Load(r + 1, c, out low, out high);
-        Triple(low, high, x0 + c, x1 + c, x2 + c, ref a10, ref a11, ref a12);
+        Token(low, high, x0 + c, ref a10); Token(low, high, x1 + c, ref a11); Token(low, high, x2 + c, ref a12);
         weights.Load(r + 2, c, out low, out high);
-        Triple(low, high, x0 + c, x1 + c, x2 + c, ref a20, ref a21, ref a22);
+        Token(low, high, x0 + c, ref a20); Token(low, high, x1 + c, ref a21); Token(low, high, x2 + c, ref a22);
         weights.Load(r + 3, c, out low, out high);
-        Triple(low, high, x0 + c, x1 + c, x2 + c, ref a30, ref a31, ref a32);
-    }
-
-    /// <summary>One weight row's chunk against three tokens' activations (read from memory), in <see cref="Dot"/>'s order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Triple(Vector512<float> low, Vector512<float> high, float* x0, float* x1, float* x2,
-        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2)
-    {
-        a0 = Vector512.FusedMultiplyAdd(low, Vector512.Load(x0), a0);
-        a1 = Vector512.FusedMultiplyAdd(low, Vector512.Load(x1), a1);
-        a2 = Vector512.FusedMultiplyAdd(low, Vector512.Load(x2), a2);
-        a0 = Vector512.FusedMultiplyAdd(high, Vector512.Load(x0 + 16), a0);
-        a1 = Vector512.FusedMultiplyAdd(high, Vector512.Load(x1 + 16), a1);
-        a2 = Vector512.FusedMultiplyAdd(high, Vector512.Load(x2 + 16), a2);
+        Token(low, high, x0 + c, ref a30); Token(low, high, x1 + c, ref a31); Token(low, high, x2 + c, ref a32);
     }
 
     /// <summary>Rows r..r + 3's chunk at column c against one token, each row's two FMAs in <see cref="Dot"/>'s order.</summary>
