@@ -169,9 +169,9 @@ public static class CpuKernels
     /// re-read each expert's activations per range and started each 96 KB piece cold: bench-small's shape with the
     /// shared expert and the combine, medians of 8 rounds alternating in one process: 1.09x and 1.13x at 16 tokens,
     /// 1.08x at 512, 1.03x at 4, 1.00x and 0.93x at 1, where the run-to-run noise is as large; whole decode steps, 16
-    /// rounds of 8 alternating: batch 16 0.98x and 1.03x, batch 1 1.00x). Each part's
-    /// finished pieces are tallied, and the worker that ends a part's last one combines it: the combine reads only
-    /// finished outputs and never runs beside the shared projection's additions to the same columns.
+    /// rounds of 8 alternating: batch 16 0.98x and 1.03x, batch 1 1.00x). Each part's finished pieces are tallied,
+    /// and the worker that ends a part's last one combines it: the combine reads only finished outputs and never runs
+    /// beside the shared projection's additions to the same columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpertDown<TWeights>(

@@ -307,9 +307,7 @@ public sealed class KernelSet : IDisposable
     {
         var scratch = AtLeast(ref attentionParts, rows * (latent + 2)).View;
         var counters = workCounter.View.SubView(1, 3 * tokens);
-        Span<int> zeros = stackalloc int[3 * tokens];
-        zeros.Clear();
-        HostCopy.ToDevice<int>(counters, zeros);
+        Zero(counters);
         return new AttentionParts(new Rows(scratch, latent), scratch.SubView(rows * latent, 2 * rows), counters, tokens);
     }
 
@@ -332,11 +330,12 @@ public sealed class KernelSet : IDisposable
     {
         if (!UsesCpuBodies) return default;
         int chunks = ChunksPerWorker * Workers;
-        Span<int> zeros = stackalloc int[1 + chunks];
-        zeros.Clear();
-        HostCopy.ToDevice<int>(workCounter.View.SubView(0, 1 + chunks), zeros);
+        Zero(workCounter.View.SubView(0, 1 + chunks));
         return new WorkQueue(workCounter.View, chunks);
     }
+
+    /// <summary>Zeroes a CPU launch's counters (a stackalloc'd span starts zeroed).</summary>
+    private static void Zero(ArrayView<int> counters) => HostCopy.ToDevice<int>(counters, stackalloc int[(int)counters.Length]);
 
     private LaunchTimer Measure(string kernel, double flops = 0, double bytes = 0) =>
         new(this, kernel, Profile is null ? 0 : Stopwatch.GetTimestamp(), flops, bytes);
