@@ -6,7 +6,7 @@ namespace ServerV3.Server.Benchmarking;
 
 /// <summary>
 /// Offline generation throughput through the engine API (scheduler, paged cache, sampling): N requests of P random
-/// prompt tokens submitted at once, each generating G tokens (greedy, EOS ignored); output tokens per second of wall time.
+/// prompt tokens submitted at once, each generating G tokens with the same sampling parameters (EOS ignored); output tokens per second of wall time.
 /// </summary>
 public static class OfflineThroughputBenchmark
 {
@@ -14,18 +14,18 @@ public static class OfflineThroughputBenchmark
         int Concurrency, int PromptTokens, int GenTokens, double Seconds, double OutputTokensPerSecond, double TotalTokensPerSecond, long Steps,
         double AcceptanceRate, double MeanAcceptedLength);
 
-    public static async Task<Result> RunAsync(InferenceEngine engine, int vocab, int concurrency, int promptTokens, int genTokens, int seed = 0)
+    public static async Task<Result> RunAsync(InferenceEngine engine, int vocab, int concurrency, int promptTokens, int genTokens, SamplingParams sampling, int seed = 0)
     {
         var random = new Random(seed);
         var prompts = Enumerable.Range(0, concurrency)
             .Select(_ => Enumerable.Range(0, promptTokens).Select(_ => random.Next(vocab)).ToArray()).ToArray();
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = genTokens, IgnoreEos = true };
+        var requestSampling = sampling with { MaxTokens = genTokens, IgnoreEos = true };
         var before = engine.Counters;
         var clock = Stopwatch.StartNew();
         var counts = await Task.WhenAll(prompts.Select(async prompt =>
         {
             int tokens = 0;
-            await foreach (var item in engine.Generate(prompt, sampling)) if (item.HasToken) tokens++;
+            await foreach (var item in engine.Generate(prompt, requestSampling)) if (item.HasToken) tokens++;
             return tokens;
         }));
         double seconds = clock.Elapsed.TotalSeconds;
