@@ -33,9 +33,13 @@ public sealed class SamplerTests
         var random = new Random(9);
         // Few distinct values (many ties), both zeros, negatives and infinities.
         float[] values = [-3.5f, -0f, 0f, 1.25f, 7f, float.NegativeInfinity, float.PositiveInfinity, -1e-30f, 1e-30f];
-        var logits = Enumerable.Range(0, 5000).Select(_ => values[random.Next(values.Length)]).ToArray();
-        var expected = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
-        Assert.Equal(expected, Sampler.Descending(logits));
+        // 5,000 ids go through the radix sort, 1,000 through the comparison sort.
+        foreach (int count in new[] { 5000, 1000 })
+        {
+            var logits = Enumerable.Range(0, count).Select(_ => values[random.Next(values.Length)]).ToArray();
+            var expected = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
+            Assert.Equal(expected, Sampler.Descending(logits));
+        }
     }
 
     /// <summary>The allocation-free draw gives the token the materialised distribution gives, stream for stream.</summary>
@@ -55,6 +59,98 @@ public sealed class SamplerTests
             int seed = random.Next();
             Assert.Equal(Sampler.DrawFrom(Sampler.Truncate(logits, p), new Random(seed)), Sampler.Draw(logits, p, new Random(seed)));
         }
+    }
+
+    /// <summary>
+    /// At vocabulary scale, with ties, top-k and top-p keep the prefix a full sort keeps: flat logits leave most of the
+    /// vocabulary to top-p (the radix sort), peaked ones a few hundred ids (the histogram's cut, then a comparison sort).
+    /// The cut may move by the float32 softmax's rounding, never further.
+    /// </summary>
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(4.0)]
+    public void TruncationAtVocabularyScaleKeepsWhatAFullSortKeeps(double spread)
+    {
+        var logits = VocabularyLogits(spread, seed: 11);
+        var order = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
+        double max = logits.Max();
+        var weights = logits.Select(l => Math.Exp(l - max)).ToArray();
+        double total = weights.Sum();
+        int Keep(double goal)
+        {
+            double cumulative = 0;
+            int keep = 0;
+            while (keep < order.Length && (keep == 0 || cumulative < goal)) cumulative += weights[order[keep++]];
+            return keep;
+        }
+        foreach (float topP in new[] { 0.3f, 0.9f, 0.99f })
+        {
+            var (tokens, probabilities) = Sampler.Truncate(logits, new SamplingParams { TopP = topP });
+            Assert.InRange(tokens.Length, Keep(topP * total * (1 - 1e-5)), Keep(topP * total * (1 + 1e-5)));
+            Assert.Equal(order.Take(tokens.Length), tokens);
+            double mass = tokens.Sum(id => weights[id]);
+            for (int i = 0; i < tokens.Length; i += 97) Assert.Equal(weights[tokens[i]] / mass, probabilities[i], 1e-6 * probabilities[i]);
+        }
+        Assert.Equal(order.Take(1000), Sampler.Truncate(logits, new SamplingParams { TopK = 1000 }).Tokens);
+        Assert.Equal(order.Take(1), Sampler.Truncate(logits, new SamplingParams { TopK = 1 }).Tokens);
+    }
+
+    /// <summary>The pooled draw and the materialised distribution agree at vocabulary scale too (histogram, radix sort, block walk).</summary>
+    [Theory]
+    [InlineData(0.5, 1f, 0f)]
+    [InlineData(0.5, 0.9f, 0f)]
+    [InlineData(4.0, 0.9f, 0f)]
+    [InlineData(4.0, 1f, 0.01f)]
+    public void DrawMatchesTheTruncatedDistributionAtVocabularyScale(double spread, float topP, float minP)
+    {
+        var logits = VocabularyLogits(spread, seed: 5);
+        var p = new SamplingParams { Temperature = 1, TopP = topP, MinP = minP };
+        var distribution = Sampler.Truncate(logits, p);
+        for (int seed = 0; seed < 20; seed++)
+            Assert.Equal(Sampler.DrawFrom(distribution, new Random(seed)), Sampler.Draw(logits, p, new Random(seed)));
+    }
+
+    /// <summary>The block walk: a token of probability zero is never drawn, at either end of [0, 1) or across blocks.</summary>
+    [Fact]
+    public void PickNeverDrawsAZeroProbability()
+    {
+        var probabilities = new double[3000];
+        probabilities[1] = 0.25;
+        probabilities[1500] = 0.5;
+        probabilities[2047] = 0.25;
+        foreach (double u in new[] { 0.0, 0.1, 0.2499, 0.25, 0.5, 0.7499, 0.75, 0.9, 1 - 1e-16 })
+            Assert.Equal(u < 0.25 ? 1 : u < 0.75 ? 1500 : 2047, Truncation.Pick(probabilities, u));
+        var last = new double[3000];
+        last[^1] = 1;
+        Assert.Equal(2999, Truncation.Pick(last, 0));
+        Assert.Equal(2999, Truncation.Pick(last, 1 - 1e-16));
+    }
+
+    /// <summary>Top logprobs at vocabulary scale are the largest logits, each the log-softmax.</summary>
+    [Fact]
+    public void TopLogprobsAtVocabularyScale()
+    {
+        var logits = VocabularyLogits(4.0, seed: 3);
+        var logprobs = Sampler.Logprobs(logits, 17, new SamplingParams { TopLogprobs = 5 });
+        double max = logits.Max();
+        double logSum = max + Math.Log(logits.Sum(l => Math.Exp(l - max)));
+        var top = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).Take(5).ToArray();
+        Assert.NotNull(logprobs);
+        Assert.Equal(top, logprobs.Top.Select(t => t.TokenId));
+        Assert.Equal(logits[17] - logSum, logprobs.Logprob, 4);
+        for (int i = 0; i < 5; i++) Assert.Equal(logits[top[i]] - logSum, logprobs.Top[i].Logprob, 4);
+        Assert.Empty(Sampler.Logprobs(logits, 17, new SamplingParams { TopLogprobs = 0 })!.Top);
+    }
+
+    /// <summary>DeepSeek-V3's vocabulary of normally distributed logits, with 2,000 repeated values (ties).</summary>
+    private static float[] VocabularyLogits(double spread, int seed)
+    {
+        var random = new Random(seed);
+        var logits = new float[129_280];
+        for (int i = 0; i < logits.Length; i++)
+            logits[i] = (float)(spread * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        for (int i = 0; i < 2000; i++) logits[random.Next(logits.Length)] = logits[random.Next(logits.Length)];
+        return logits;
     }
 
     /// <summary>A server draws per sequence per step: top-p and min-p work in pooled buffers (a draw over 129,280 ids allocated ~3.6 MB).</summary>
@@ -100,10 +196,10 @@ public sealed class SamplerTests
         // min_p: tokens with probability at least min_p times the largest.
         var minP = Distribution(new SamplingParams { MinP = 0.3f }, Logits);
         Assert.Equal(Enumerable.Range(0, Logits.Length).Where(i => full[i] >= 0.3 * full[3]).Order(), minP.Keys.Order());
-        // What remains is renormalised in proportion to the softmax.
+        // What remains is renormalised in proportion to the softmax (computed in float32, as vLLM's sampler does).
         var topK = Distribution(new SamplingParams { TopK = 3 }, Logits);
         double mass = order.Take(3).Sum(i => full[i]);
-        foreach (var (token, probability) in topK) Assert.Equal(full[token] / mass, probability, 9);
+        foreach (var (token, probability) in topK) Assert.Equal(full[token] / mass, probability, 6);
     }
 
     [Fact]
