@@ -38,20 +38,18 @@ public static class Sampler
     {
         if (p.TopLogprobs is not { } top) return null;
         var weights = ArrayPool<double>.Shared.Rent(processed.Length);
-        var leading = ArrayPool<int>.Shared.Rent(processed.Length);
         try
         {
             float max = Truncation.Exponentials(processed, weights);
             float logSum = (float)(max + Math.Log(TensorPrimitives.Sum(weights.AsSpan(0, processed.Length))));
-            int count = top == 0 ? 0 : Math.Min(top, Truncation.Leading(processed, default, top, leading));
-            var best = new (int, float)[count];
-            for (int i = 0; i < count; i++) best[i] = (leading[i], processed[leading[i]] - logSum);
+            var largest = Truncation.Largest(processed, top);
+            var best = new (int, float)[largest.Length];
+            for (int i = 0; i < largest.Length; i++) best[i] = (largest[i], processed[largest[i]] - logSum);
             return new TokenLogprobs(processed[token] - logSum, best);
         }
         finally
         {
             ArrayPool<double>.Shared.Return(weights);
-            ArrayPool<int>.Shared.Return(leading);
         }
     }
 
@@ -107,10 +105,7 @@ public static class Sampler
     /// <summary>The first id of the largest logit.</summary>
     public static int ArgMax(ReadOnlySpan<float> values) => TensorPrimitives.IndexOfMax(values);
 
-    /// <summary>
-    /// The tokens that remain after top-k, top-p and min-p with their renormalised probabilities. Candidates are in
-    /// descending logit order (ties by id) when top-k or top-p needs an order, else in id order.
-    /// </summary>
+    /// <summary>The tokens that remain after top-k, top-p and min-p, in id order, with their renormalised probabilities.</summary>
     public static (int[] Tokens, double[] Probabilities) Truncate(ReadOnlySpan<float> logits, SamplingParams p)
     {
         var tokens = ArrayPool<int>.Shared.Rent(logits.Length);
@@ -125,20 +120,5 @@ public static class Sampler
             ArrayPool<int>.Shared.Return(tokens);
             ArrayPool<double>.Shared.Return(probabilities);
         }
-    }
-
-    /// <summary>Every id in descending logit order, ties by id.</summary>
-    public static int[] Descending(ReadOnlySpan<float> logits)
-    {
-        var order = new int[logits.Length];
-        Descending(logits, order);
-        return order;
-    }
-
-    /// <summary><see cref="Descending(ReadOnlySpan{float})"/> into <paramref name="order"/>.</summary>
-    public static void Descending(ReadOnlySpan<float> logits, Span<int> order)
-    {
-        for (int id = 0; id < order.Length; id++) order[id] = id;
-        Truncation.SortDescending(logits, order);
     }
 }

@@ -27,18 +27,19 @@ public sealed class SamplerTests
         return tokens.Zip(probabilities).ToDictionary(x => x.First, x => x.Second);
     }
 
+    /// <summary>Order of logits descending, ties by id: top-k's survivors and the top logprobs' list.</summary>
     [Fact]
-    public void DescendingOrdersByLogitThenId()
+    public void LargestOrdersByLogitThenId()
     {
         var random = new Random(9);
         // Few distinct values (many ties), both zeros, negatives and infinities.
         float[] values = [-3.5f, -0f, 0f, 1.25f, 7f, float.NegativeInfinity, float.PositiveInfinity, -1e-30f, 1e-30f];
-        // 5,000 ids go through the radix sort, 1,000 through the comparison sort.
-        foreach (int count in new[] { 5000, 1000 })
+        var logits = Enumerable.Range(0, 5000).Select(_ => values[random.Next(values.Length)]).ToArray();
+        var expected = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
+        foreach (int count in new[] { 1, 37, 1200, 3000, 5000, 6000 })
         {
-            var logits = Enumerable.Range(0, count).Select(_ => values[random.Next(values.Length)]).ToArray();
-            var expected = Enumerable.Range(0, logits.Length).OrderByDescending(id => logits[id]).ThenBy(id => id).ToArray();
-            Assert.Equal(expected, Sampler.Descending(logits));
+            Assert.Equal(expected.Take(count), Truncation.Largest(logits, count));
+            Assert.Equal(expected.Take(count).Order(), Sampler.Truncate(logits, new SamplingParams { TopK = count }).Tokens);
         }
     }
 
@@ -62,9 +63,8 @@ public sealed class SamplerTests
     }
 
     /// <summary>
-    /// At vocabulary scale, with ties, top-k and top-p keep the prefix a full sort keeps: flat logits leave most of the
-    /// vocabulary to top-p (the radix sort), peaked ones a few hundred ids (the histogram's cut, then a comparison sort).
-    /// The cut may move by the float32 softmax's rounding, never further.
+    /// At vocabulary scale, with ties, top-k and top-p keep the prefix a full sort keeps (flat logits leave most of the
+    /// vocabulary to top-p, peaked ones a few hundred ids). The cut may move by the float32 softmax's rounding, never further.
     /// </summary>
     [Theory]
     [InlineData(0.5)]
@@ -87,15 +87,15 @@ public sealed class SamplerTests
         {
             var (tokens, probabilities) = Sampler.Truncate(logits, new SamplingParams { TopP = topP });
             Assert.InRange(tokens.Length, Keep(topP * total * (1 - 1e-5)), Keep(topP * total * (1 + 1e-5)));
-            Assert.Equal(order.Take(tokens.Length), tokens);
+            Assert.Equal(order.Take(tokens.Length).Order(), tokens);
             double mass = tokens.Sum(id => weights[id]);
             for (int i = 0; i < tokens.Length; i += 97) Assert.Equal(weights[tokens[i]] / mass, probabilities[i], 1e-6 * probabilities[i]);
         }
-        Assert.Equal(order.Take(1000), Sampler.Truncate(logits, new SamplingParams { TopK = 1000 }).Tokens);
+        Assert.Equal(order.Take(1000).Order(), Sampler.Truncate(logits, new SamplingParams { TopK = 1000 }).Tokens);
         Assert.Equal(order.Take(1), Sampler.Truncate(logits, new SamplingParams { TopK = 1 }).Tokens);
     }
 
-    /// <summary>The pooled draw and the materialised distribution agree at vocabulary scale too (histogram, radix sort, block walk).</summary>
+    /// <summary>The pooled draw and the materialised distribution agree at vocabulary scale too (histogram cut, block walk).</summary>
     [Theory]
     [InlineData(0.5, 1f, 0f)]
     [InlineData(0.5, 0.9f, 0f)]
