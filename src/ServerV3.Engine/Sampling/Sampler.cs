@@ -53,13 +53,31 @@ public static class Sampler
         }
     }
 
-    /// <summary>The truncated distribution of processed logits as a dense vector over the vocabulary.</summary>
-    public static double[] Dense((int[] Tokens, double[] Probabilities) truncated, int vocab)
+    /// <summary>The truncated distribution of processed logits as a dense vector over the vocabulary, into <paramref name="dense"/>.</summary>
+    public static void DenseInto(ReadOnlySpan<float> logits, SamplingParams p, Span<double> dense)
     {
-        var dense = new double[vocab];
-        for (int i = 0; i < truncated.Tokens.Length; i++) dense[truncated.Tokens[i]] = truncated.Probabilities[i];
-        return dense;
+        var tokens = ArrayPool<int>.Shared.Rent(logits.Length);
+        var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
+        try
+        {
+            int count = Truncation.Into(logits, p, tokens, probabilities, out bool byId);
+            if (byId)
+            {
+                probabilities.AsSpan(0, count).CopyTo(dense);
+                return;
+            }
+            dense[..logits.Length].Clear();
+            for (int i = 0; i < count; i++) dense[tokens[i]] = probabilities[i];
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(tokens);
+            ArrayPool<double>.Shared.Return(probabilities);
+        }
     }
+
+    /// <summary>A token drawn from a dense vector of probabilities (or of weights in proportion to them) with one uniform number of the request's stream.</summary>
+    public static int DrawDense(ReadOnlySpan<double> dense, Random random) => Truncation.Pick(dense, random.NextDouble());
 
     /// <summary>
     /// A token drawn from processed logits: exactly <c>DrawFrom(Truncate(logits, p), random)</c>, over pooled buffers

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ServerV3.Engine.Sampling;
 
 namespace ServerV3.Engine.Scheduling;
@@ -46,7 +47,11 @@ public sealed class Sequence
     /// <summary>Draft tokens proposed by the MTP module, verified by the main model in the next step.</summary>
     public List<int> Drafts { get; } = [];
 
-    /// <summary>For each draft, the distribution it was drawn from (null when drafted greedily).</summary>
+    /// <summary>
+    /// For each draft, the distribution it was drawn from as a dense vector over the vocabulary (null when drafted
+    /// greedily), in an array rented from the shared pool that <see cref="ClearDrafts"/> returns: one of 129,280
+    /// doubles is 1 MB a draft, which would otherwise go to the large object heap every step.
+    /// </summary>
     public List<double[]?> DraftDistributions { get; } = [];
 
     public IReadOnlyList<int> Tokens => tokens;
@@ -57,6 +62,8 @@ public sealed class Sequence
     public void ClearDrafts()
     {
         Drafts.Clear();
+        foreach (var distribution in DraftDistributions)
+            if (distribution is not null) ArrayPool<double>.Shared.Return(distribution);
         DraftDistributions.Clear();
     }
     public IReadOnlyDictionary<int, int> OutputCounts => outputCounts;

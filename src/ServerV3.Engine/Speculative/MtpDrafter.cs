@@ -1,3 +1,4 @@
+using System.Buffers;
 using ServerV3.Engine.Execution;
 using ServerV3.Engine.KvCache;
 using ServerV3.Engine.Model;
@@ -93,9 +94,10 @@ public sealed class MtpDrafter(DeepSeekV3Model model, KvCacheManager cache, int 
             }
             else
             {
-                var q = Sampler.Truncate(row, p);
-                sequence.Drafts.Add(Sampler.DrawFrom(q, sequence.Random));
-                sequence.DraftDistributions.Add(Sampler.Dense(q, vocab));
+                var q = ArrayPool<double>.Shared.Rent(vocab);
+                Sampler.DenseInto(row, p, q);
+                sequence.Drafts.Add(Sampler.DrawDense(q.AsSpan(0, vocab), sequence.Random));
+                sequence.DraftDistributions.Add(q);
             }
         }
     }

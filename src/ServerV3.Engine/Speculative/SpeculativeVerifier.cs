@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using ServerV3.Engine.Sampling;
 using ServerV3.Engine.Scheduling;
 
@@ -37,11 +39,19 @@ public static class SpeculativeVerifier
             }
             else
             {
-                var target = Sampler.Dense(Sampler.Truncate(row, p), vocab);
-                var draft = sequence.DraftDistributions[m]!;
-                int d = sequence.Drafts[m];
-                accepted = rule == AcceptanceRule.AlwaysAcceptForTesting || sequence.Random.NextDouble() < Math.Min(1, target[d] / draft[d]);
-                token = accepted ? d : DrawResidual(target, draft, sequence.Random);
+                var target = ArrayPool<double>.Shared.Rent(vocab);
+                try
+                {
+                    Sampler.DenseInto(row, p, target);
+                    var draft = sequence.DraftDistributions[m]!;
+                    int d = sequence.Drafts[m];
+                    accepted = rule == AcceptanceRule.AlwaysAcceptForTesting || sequence.Random.NextDouble() < Math.Min(1, target[d] / draft[d]);
+                    token = accepted ? d : DrawResidual(target.AsSpan(0, vocab), draft.AsSpan(0, vocab), sequence.Random);
+                }
+                finally
+                {
+                    ArrayPool<double>.Shared.Return(target);
+                }
             }
             emitted.Add((token, Sampler.Logprobs(row, token, p)));
             sequence.Append(token);
@@ -50,21 +60,12 @@ public static class SpeculativeVerifier
         return (emitted, drafts);
     }
 
-    /// <summary>A draw from the normalised max(0, p − q).</summary>
-    private static int DrawResidual(double[] target, double[] draft, Random random)
+    /// <summary>A draw from the normalised max(0, p − q), over <paramref name="target"/>'s storage.</summary>
+    private static int DrawResidual(Span<double> target, ReadOnlySpan<double> draft, Random random)
     {
-        var tokens = new List<int>();
-        var weights = new List<double>();
-        double total = 0;
-        for (int i = 0; i < target.Length; i++)
-        {
-            double w = target[i] - draft[i];
-            if (w <= 0) continue;
-            tokens.Add(i);
-            weights.Add(w);
-            total += w;
-        }
-        return Sampler.DrawFrom(([.. tokens], weights.Select(w => w / total).ToArray()), random);
+        TensorPrimitives.Subtract(target, draft, target);
+        TensorPrimitives.Max(target, 0, target);
+        return Sampler.DrawDense(target, random);
     }
 }
 
