@@ -26,11 +26,7 @@ public static class Sampler
     public static void Process(Span<float> logits, SamplingParams p, IReadOnlyDictionary<int, int> tokenCounts, IReadOnlySet<int> seenTokens)
     {
         ApplyPenalties(logits, p, tokenCounts, seenTokens);
-        if (!p.IsGreedy && p.Temperature != 1)
-        {
-            float inverse = 1 / p.Temperature;
-            for (int i = 0; i < logits.Length; i++) logits[i] *= inverse;
-        }
+        if (!p.IsGreedy && p.Temperature != 1) TensorPrimitives.Multiply(logits, 1 / p.Temperature, logits);
     }
 
     /// <summary>The requested logprobs of <paramref name="token"/> under processed logits, or null when none were asked for.</summary>
