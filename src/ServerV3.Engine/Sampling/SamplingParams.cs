@@ -23,4 +23,7 @@ public sealed record SamplingParams
     public int? TopLogprobs { get; init; }
 
     public bool IsGreedy => Temperature == 0;
+
+    /// <summary>Whether a penalty reads the tokens so far (repetition over prompt and output, frequency and presence over output).</summary>
+    public bool HasPenalties => RepetitionPenalty != 1 || FrequencyPenalty != 0 || PresencePenalty != 0;
 }

@@ -78,13 +78,20 @@ public sealed class MtpDrafter(DeepSeekV3Model model, KvCacheManager cache, int 
             var sequence = drafting[i];
             var row = logits.Slice(i * vocab, vocab);
             var p = sequence.Sampling;
-            // q is processed exactly like p will be: penalties see the drafts before it.
-            var counts = new Dictionary<int, int>(sequence.OutputCounts);
-            var seen = new HashSet<int>(sequence.SeenTokens);
-            foreach (int d in sequence.Drafts)
+            // q is processed exactly like p will be: penalties see the drafts before it. Copying the sequence's counts
+            // and seen tokens (prompt included) is only worth it when there are drafts and penalties that read them.
+            IReadOnlyDictionary<int, int> counts = sequence.OutputCounts;
+            IReadOnlySet<int> seen = sequence.SeenTokens;
+            if (sequence.Drafts.Count > 0 && p.HasPenalties)
             {
-                counts[d] = counts.GetValueOrDefault(d) + 1;
-                seen.Add(d);
+                var draftCounts = new Dictionary<int, int>(sequence.OutputCounts);
+                var draftSeen = new HashSet<int>(sequence.SeenTokens);
+                foreach (int d in sequence.Drafts)
+                {
+                    draftCounts[d] = draftCounts.GetValueOrDefault(d) + 1;
+                    draftSeen.Add(d);
+                }
+                (counts, seen) = (draftCounts, draftSeen);
             }
             Sampler.Process(row, p, counts, seen);
             if (p.IsGreedy)
