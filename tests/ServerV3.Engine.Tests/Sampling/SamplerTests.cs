@@ -153,18 +153,33 @@ public sealed class SamplerTests
         return logits;
     }
 
-    /// <summary>A server draws per sequence per step: top-p and min-p work in pooled buffers (a draw over 129,280 ids allocated ~3.6 MB).</summary>
-    [Fact]
-    public void TopPAndMinPDrawsAllocateAlmostNothing()
+    /// <summary>
+    /// A server draws per sequence per step, and per draft with speculation: draws and dense distributions work in
+    /// pooled buffers (a top_p 0.9 draw over 129,280 ids once allocated ~3.6 MB, a dense draft distribution 1 MB).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1f, 0f)]
+    [InlineData(0, 0.9f, 0.01f)]
+    [InlineData(40, 1f, 0f)]
+    public void DrawsAndDenseDistributionsAllocateAlmostNothing(int topK, float topP, float minP)
     {
         var random = new Random(9);
         var logits = Enumerable.Range(0, 129_280).Select(_ => (float)(random.NextDouble() * 8 - 4)).ToArray();
-        var p = new SamplingParams { Temperature = 1, TopP = 0.9f, MinP = 0.01f };
-        Sampler.Draw(logits, p, random); // the first draw fills the pools
+        var p = new SamplingParams { Temperature = 1, TopK = topK, TopP = topP, MinP = minP };
+        var dense = new double[logits.Length];
+        // The first calls fill the pools.
+        Sampler.Draw(logits, p, random);
+        Sampler.DenseInto(logits, p, dense);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) Sampler.Draw(logits, p, random);
+        for (int i = 0; i < 5; i++)
+        {
+            Sampler.Draw(logits, p, random);
+            Sampler.DenseInto(logits, p, dense);
+            Sampler.DrawDense(dense, random);
+        }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated < 16 * 1024, $"{allocated} bytes for 5 draws");
+        Assert.True(allocated < 16 * 1024, $"{allocated} bytes for 5 draws and dense distributions");
+        Assert.Equal(1, dense.Sum(), 9);
     }
 
     [Fact]
