@@ -52,24 +52,14 @@ public static class Sampler
     /// <summary>The truncated distribution of processed logits as a dense vector over the vocabulary, into <paramref name="dense"/>.</summary>
     public static void DenseInto(ReadOnlySpan<float> logits, SamplingParams p, Span<double> dense)
     {
-        var tokens = ArrayPool<int>.Shared.Rent(logits.Length);
-        var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
-        try
+        using var survivors = new Truncation.Survivors(logits, p);
+        if (survivors.ById)
         {
-            int count = Truncation.Into(logits, p, tokens, probabilities, out bool byId);
-            if (byId)
-            {
-                probabilities.AsSpan(0, count).CopyTo(dense);
-                return;
-            }
-            dense[..logits.Length].Clear();
-            for (int i = 0; i < count; i++) dense[tokens[i]] = probabilities[i];
+            survivors.Probabilities.CopyTo(dense);
+            return;
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(tokens);
-            ArrayPool<double>.Shared.Return(probabilities);
-        }
+        dense[..logits.Length].Clear();
+        for (int i = 0; i < survivors.Count; i++) dense[survivors.Token(i)] = survivors.Probabilities[i];
     }
 
     /// <summary>A token drawn from a dense vector of probabilities (or of weights in proportion to them) with one uniform number of the request's stream.</summary>
@@ -81,19 +71,8 @@ public static class Sampler
     /// </summary>
     public static int Draw(ReadOnlySpan<float> logits, SamplingParams p, Random random)
     {
-        var tokens = ArrayPool<int>.Shared.Rent(logits.Length);
-        var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
-        try
-        {
-            int count = Truncation.Into(logits, p, tokens, probabilities, out bool byId);
-            int drawn = Truncation.Pick(probabilities.AsSpan(0, count), random.NextDouble());
-            return byId ? drawn : tokens[drawn];
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(tokens);
-            ArrayPool<double>.Shared.Return(probabilities);
-        }
+        using var survivors = new Truncation.Survivors(logits, p);
+        return survivors.Token(Truncation.Pick(survivors.Probabilities, random.NextDouble()));
     }
 
     /// <summary>Draws from candidates and their probabilities with one uniform number of the request's stream.</summary>
@@ -122,17 +101,9 @@ public static class Sampler
     /// <summary>The tokens that remain after top-k, top-p and min-p, in id order, with their renormalised probabilities.</summary>
     public static (int[] Tokens, double[] Probabilities) Truncate(ReadOnlySpan<float> logits, SamplingParams p)
     {
-        var tokens = ArrayPool<int>.Shared.Rent(logits.Length);
-        var probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
-        try
-        {
-            int count = Truncation.Into(logits, p, tokens, probabilities, out bool byId);
-            return (byId ? [.. Enumerable.Range(0, count)] : tokens[..count], probabilities[..count]);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(tokens);
-            ArrayPool<double>.Shared.Return(probabilities);
-        }
+        using var survivors = new Truncation.Survivors(logits, p);
+        var tokens = new int[survivors.Count];
+        for (int i = 0; i < tokens.Length; i++) tokens[i] = survivors.Token(i);
+        return (tokens, survivors.Probabilities.ToArray());
     }
 }

@@ -23,12 +23,47 @@ internal static class Truncation
     private const int PickBlock = 1024;
 
     /// <summary>
+    /// One row's survivors of top-k, top-p and min-p, in id order, with their renormalised probabilities, in buffers
+    /// rented from the shared pools that <see cref="Dispose"/> returns.
+    /// </summary>
+    public readonly ref struct Survivors
+    {
+        private readonly int[] tokens;
+        private readonly double[] probabilities;
+        private readonly bool byId;
+
+        public Survivors(ReadOnlySpan<float> logits, SamplingParams p)
+        {
+            tokens = ArrayPool<int>.Shared.Rent(logits.Length);
+            probabilities = ArrayPool<double>.Shared.Rent(logits.Length);
+            Count = Into(logits, p, tokens, probabilities, out byId);
+        }
+
+        /// <summary>How many survive (at least one).</summary>
+        public int Count { get; }
+
+        /// <summary>Whether survivor i is id i: nothing was cut.</summary>
+        public bool ById => byId;
+
+        public ReadOnlySpan<double> Probabilities => probabilities.AsSpan(0, Count);
+
+        /// <summary>Survivor <paramref name="index"/>'s id.</summary>
+        public int Token(int index) => byId ? index : tokens[index];
+
+        public void Dispose()
+        {
+            ArrayPool<int>.Shared.Return(tokens);
+            ArrayPool<double>.Shared.Return(probabilities);
+        }
+    }
+
+    /// <summary>
     /// The surviving ids of <paramref name="logits"/>, in id order, and their renormalised probabilities; both buffers
     /// hold at least logits.Length.
     /// </summary>
     /// <param name="byId">Whether survivor i is id i (all survive, and <paramref name="tokens"/> was not written).</param>
     /// <returns>How many survive (at least one).</returns>
-    public static int Into(ReadOnlySpan<float> logits, SamplingParams p, Span<int> tokens, Span<double> probabilities, out bool byId)
+    private static int Into(ReadOnlySpan<float> logits, SamplingParams p, Span<int> tokens, Span<double> probabilities, out bool byId)
     {
         int count = logits.Length;
         byId = !(p.TopK > 0 && p.TopK < count) && p.TopP >= 1;
