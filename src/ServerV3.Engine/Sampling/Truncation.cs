@@ -108,12 +108,12 @@ internal static class Truncation
             if (p.TopK > 0 && p.TopK < n)
             {
                 cut = Cut(keys, default, cut, p.TopK);
-                int kept = Within(keys, 0, (uint)(cut >> 32), cut, tokens);
+                int kept = UpTo(keys, cut, tokens);
                 for (int i = 0; i < kept; i++) total += weights[tokens[i]];
             }
             else total = TensorPrimitives.Sum(weights);
             if (p.TopP < 1) cut = Cut(keys, weights, cut, p.TopP * total);
-            int count = Within(keys, 0, (uint)(cut >> 32), cut, tokens);
+            int count = UpTo(keys, cut, tokens);
             for (int i = 0; i < count; i++) weightsOut[i] = weights[tokens[i]];
             return count;
         }
@@ -137,7 +137,7 @@ internal static class Truncation
             var keys = keyBuffer.AsSpan(0, logits.Length);
             Keys(logits, keys);
             ulong cut = count < logits.Length ? Cut(keys, default, ulong.MaxValue, count) : ulong.MaxValue;
-            return Sort(keys, idBuffer.AsSpan(0, Within(keys, 0, (uint)(cut >> 32), cut, idBuffer))).ToArray();
+            return Sort(keys, idBuffer.AsSpan(0, UpTo(keys, cut, idBuffer))).ToArray();
         }
         finally
         {
@@ -226,7 +226,7 @@ internal static class Truncation
             }
             else
             {
-                foreach (int id in idBuffer.AsSpan(0, Within(keys, 0, (uint)(limit >> 32), limit, idBuffer)))
+                foreach (int id in idBuffer.AsSpan(0, UpTo(keys, limit, idBuffer)))
                     masses[(int)(keys[id] >> (32 - BucketBits))] += Weight(weights, id);
             }
             int bucket = 0;
@@ -272,6 +272,9 @@ internal static class Truncation
             if (keys[id] >= low && keys[id] <= high && Order(keys, id) <= limit) ids[count++] = id;
         return count;
     }
+
+    /// <summary>The ids, ascending, whose place in the order is at most <paramref name="cut"/>.</summary>
+    private static int UpTo(ReadOnlySpan<uint> keys, ulong cut, Span<int> ids) => Within(keys, 0, (uint)(cut >> 32), cut, ids);
 
     /// <summary>The ids put in the order of logits descending, ties by id.</summary>
     private static Span<int> Sort(ReadOnlySpan<uint> keys, Span<int> ids)
