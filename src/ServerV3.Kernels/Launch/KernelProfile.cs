@@ -22,6 +22,4 @@ public sealed class KernelProfile
         kernels[kernel] = new KernelStats(
             entry.Launches + 1, entry.Time + Stopwatch.GetElapsedTime(0, stopwatchTicks), entry.Flops + flops, entry.Bytes + bytes);
     }
-
-    public void Clear() => kernels.Clear();
 }

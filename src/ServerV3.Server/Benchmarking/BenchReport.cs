@@ -12,7 +12,14 @@ public sealed record BenchReport
     [JsonPropertyName("gen_tokens")] public required int GenTokens { get; init; }
     [JsonPropertyName("prefill_tokens_per_s")] public required double PrefillTokensPerSecond { get; init; }
     [JsonPropertyName("decode_tokens_per_s")] public required double DecodeTokensPerSecond { get; init; }
+    /// <summary>Mean time of a timed decode step (what <see cref="DecodeTokensPerSecond"/> is made of).</summary>
     [JsonPropertyName("decode_step_ms")] public required double DecodeStepMilliseconds { get; init; }
+    /// <summary>
+    /// Median and 90th percentile of the timed decode steps: on a shared host a step in which a core was taken away
+    /// takes twice as long or more, and how far the mean sits above the median says what that cost.
+    /// </summary>
+    [JsonPropertyName("decode_step_median_ms")] public required double DecodeStepMedianMilliseconds { get; init; }
+    [JsonPropertyName("decode_step_p90_ms")] public required double DecodeStepP90Milliseconds { get; init; }
     [JsonPropertyName("launches_per_decode_step")] public required double LaunchesPerDecodeStep { get; init; }
     /// <summary>Managed bytes allocated per decode step (the target is none in the steady state).</summary>
     [JsonPropertyName("allocated_bytes_per_decode_step")] public required long AllocatedBytesPerDecodeStep { get; init; }
@@ -26,8 +33,7 @@ public sealed record BenchReport
     [JsonPropertyName("decode_floor_tokens_per_s")] public required double DecodeFloorTokensPerSecond { get; init; }
     /// <summary>fp32 FMA peak of the cores in use (<see cref="ComputePeak"/>).</summary>
     [JsonPropertyName("peak_gflop_per_s")] public required double PeakGFlopsPerSecond { get; init; }
-    /// <summary>Per-kernel figures of one profiled decode step (every launch synchronised and timed).</summary>
-    /// <summary>Decode steps the kernel table averages (run after the timed ones).</summary>
+    /// <summary>Decode steps profiled after the timed ones (every launch synchronised and timed); the table holds their medians.</summary>
     [JsonPropertyName("profiled_decode_steps")] public required int ProfiledDecodeSteps { get; init; }
     [JsonPropertyName("decode_kernels")] public required IReadOnlyList<KernelRow> DecodeKernels { get; init; }
     /// <summary>Per-kernel figures of the first sequence's profiled prefill.</summary>

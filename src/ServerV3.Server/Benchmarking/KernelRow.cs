@@ -17,20 +17,39 @@ public sealed record KernelRow
     /// <summary>Achieved bytes/s over the read-only bandwidth probe.</summary>
     [JsonPropertyName("fraction_of_read_bandwidth")] public required double FractionOfReadBandwidth { get; init; }
 
-    /// <param name="passes">Passes the profile summed (launches and milliseconds are per pass; rates and shares need no division).</param>
-    public static IReadOnlyList<KernelRow> From(KernelProfile profile, double peakFlopsPerSecond, double readBytesPerSecond, int passes = 1)
+    /// <summary>
+    /// The table of one or more profiled passes (decode steps of the same shape): each kernel's median over the passes of
+    /// its time, launches and work (a kernel that most passes did not launch has no row), so that a pass in which the host took a core away (a single launch of tens of
+    /// microseconds then takes milliseconds) does not move the row, as it would move a mean.
+    /// </summary>
+    public static IReadOnlyList<KernelRow> From(IReadOnlyList<KernelProfile> passes, double peakFlopsPerSecond, double readBytesPerSecond)
     {
-        double total = profile.Total.TotalSeconds;
-        return profile.Kernels.OrderByDescending(k => k.Value.Time).Select(k => new KernelRow
+        var medians = passes.SelectMany(p => p.Kernels.Keys).Distinct().Select(kernel =>
         {
-            Kernel = k.Key,
-            Launches = k.Value.Launches / passes,
-            Milliseconds = Math.Round(k.Value.Time.TotalMilliseconds / passes, 3),
-            Share = Math.Round(k.Value.Time.TotalSeconds / total, 4),
-            GFlopsPerSecond = Math.Round(k.Value.FlopsPerSecond / 1e9, 2),
-            GBytesPerSecond = Math.Round(k.Value.BytesPerSecond / 1e9, 2),
-            FractionOfPeakFlops = Math.Round(k.Value.FlopsPerSecond / peakFlopsPerSecond, 4),
-            FractionOfReadBandwidth = Math.Round(k.Value.BytesPerSecond / readBytesPerSecond, 4),
+            var stats = passes.Select(p => p.Kernels.GetValueOrDefault(kernel)).ToList();
+            return (Kernel: kernel, Stats: new KernelStats(
+                (long)Median(stats.Select(s => (double)s.Launches)), TimeSpan.FromTicks((long)Median(stats.Select(s => (double)s.Time.Ticks))),
+                Median(stats.Select(s => s.Flops)), Median(stats.Select(s => s.Bytes))));
+        }).Where(k => k.Stats.Launches > 0).OrderByDescending(k => k.Stats.Time).ToList();
+        double total = medians.Sum(k => k.Stats.Time.TotalSeconds);
+        return medians.Select(k => new KernelRow
+        {
+            Kernel = k.Kernel,
+            Launches = k.Stats.Launches,
+            Milliseconds = Math.Round(k.Stats.Time.TotalMilliseconds, 3),
+            Share = total > 0 ? Math.Round(k.Stats.Time.TotalSeconds / total, 4) : 0,
+            GFlopsPerSecond = Math.Round(k.Stats.FlopsPerSecond / 1e9, 2),
+            GBytesPerSecond = Math.Round(k.Stats.BytesPerSecond / 1e9, 2),
+            FractionOfPeakFlops = Math.Round(k.Stats.FlopsPerSecond / peakFlopsPerSecond, 4),
+            FractionOfReadBandwidth = Math.Round(k.Stats.BytesPerSecond / readBytesPerSecond, 4),
         }).ToList();
+    }
+
+    /// <summary>The middle value (the mean of the middle two for an even count).</summary>
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }

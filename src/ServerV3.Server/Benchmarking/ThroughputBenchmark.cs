@@ -9,7 +9,7 @@ namespace ServerV3.Server.Benchmarking;
 /// <summary>
 /// Prefill throughput (each of B prompts of P random tokens as batched forwards) and decode throughput (B sequences
 /// decoding greedily together, one batched forward per step, after one untimed step), with per-kernel time shares from profiled passes: the
-/// first prompt's prefill, and the mean of <see cref="ProfiledSteps"/> decode steps run after the timed ones (a
+/// first prompt's prefill, and the median of <see cref="ProfiledSteps"/> decode steps run after the timed ones (a
 /// single step's table moved by tens of percent between runs on a shared host).
 /// </summary>
 public sealed class ThroughputBenchmark(LoadedModel model, int batch, int promptTokens, int genTokens, int seed = 0)
@@ -43,19 +43,29 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
             // One untimed step first: buffers sized by the batch (the host logits) grow once, outside the steady state.
             int position = promptTokens;
             DecodeStep(sessions, lastTokens, position++);
-            var decodeProfile = new KernelProfile();
+            var stepMilliseconds = new double[genTokens];
             long launchesBefore = kernels.Launches;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             int collectionsBefore = GC.CollectionCount(0);
             var decode = Stopwatch.StartNew();
-            for (int step = 0; step < genTokens; step++) DecodeStep(sessions, lastTokens, position++);
+            for (int step = 0; step < genTokens; step++)
+            {
+                long stepStart = Stopwatch.GetTimestamp();
+                DecodeStep(sessions, lastTokens, position++);
+                stepMilliseconds[step] = Stopwatch.GetElapsedTime(stepStart).TotalMilliseconds;
+            }
             double decodeSeconds = decode.Elapsed.TotalSeconds;
             long launches = kernels.Launches - launchesBefore;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             int collections = GC.CollectionCount(0) - collectionsBefore;
+            Array.Sort(stepMilliseconds);
             // Profiled steps synchronise every launch, so they run after the timed ones.
-            kernels.Profile = decodeProfile;
-            for (int step = 0; step < ProfiledSteps; step++) DecodeStep(sessions, lastTokens, position++);
+            var decodeProfiles = new List<KernelProfile>();
+            for (int step = 0; step < ProfiledSteps; step++)
+            {
+                decodeProfiles.Add(kernels.Profile = new KernelProfile());
+                DecodeStep(sessions, lastTokens, position++);
+            }
             kernels.Profile = null;
             long bytesPerToken = model.Weights.ActiveBytesPerToken(model.Config);
             return new BenchReport
@@ -68,6 +78,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 PrefillTokensPerSecond = batch * promptTokens / prefillSeconds,
                 DecodeTokensPerSecond = batch * genTokens / decodeSeconds,
                 DecodeStepMilliseconds = decodeSeconds * 1000 / genTokens,
+                DecodeStepMedianMilliseconds = stepMilliseconds[genTokens / 2],
+                DecodeStepP90Milliseconds = stepMilliseconds[Math.Min(genTokens - 1, genTokens * 9 / 10)],
                 LaunchesPerDecodeStep = (double)launches / genTokens,
                 AllocatedBytesPerDecodeStep = allocated / genTokens,
                 Gen0CollectionsDuringDecode = collections,
@@ -78,8 +90,8 @@ public sealed class ThroughputBenchmark(LoadedModel model, int batch, int prompt
                 DecodeReadFloorTokensPerSecond = readBytesPerSecond / bytesPerToken,
                 PeakGFlopsPerSecond = peakFlopsPerSecond / 1e9,
                 ProfiledDecodeSteps = ProfiledSteps,
-                DecodeKernels = KernelRow.From(decodeProfile, peakFlopsPerSecond, readBytesPerSecond, ProfiledSteps),
-                PrefillKernels = KernelRow.From(prefillProfile, peakFlopsPerSecond, readBytesPerSecond),
+                DecodeKernels = KernelRow.From(decodeProfiles, peakFlopsPerSecond, readBytesPerSecond),
+                PrefillKernels = KernelRow.From([prefillProfile], peakFlopsPerSecond, readBytesPerSecond),
             };
         }
         finally
