@@ -33,5 +33,25 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(root.GetProperty("launches_per_decode_step").GetDouble(), decode.Sum(k => k.GetProperty("launches").GetInt64()));
         Assert.Equal(1.0, decode.Sum(k => k.GetProperty("share").GetDouble()), 2);
         Assert.Contains("median of 3 profiled steps", output.ToString());
+        Assert.DoesNotContain("of it", output.ToString()); // an aggregate over 2 sequences is not bound by the batch-1 floor
+    }
+
+    [Fact]
+    public void BatchOneDecodeIsReportedAsAFractionOfBothFloors()
+    {
+        string json = Path.Combine(directory, "bench1.json");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = CommandLine.Run(["bench", "--model", RepositoryPaths.Golden("tiny-v3"), "--batch", "1", "--prompt-tokens", "4",
+            "--gen-tokens", "2", "--device", "cpu", "--json", json], output, error);
+
+        Assert.True(code == 0, error.ToString() + output);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        var root = report.RootElement;
+        double decode = root.GetProperty("decode_tokens_per_s").GetDouble();
+        var lines = output.ToString().Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("floor") && l.EndsWith($"; decode {decode / root.GetProperty("decode_floor_tokens_per_s").GetDouble():P1} of it"));
+        Assert.Contains(lines, l => l.Contains("read-only probe") && l.EndsWith($"; decode {decode / root.GetProperty("decode_read_floor_tokens_per_s").GetDouble():P1} of it"));
     }
 }
