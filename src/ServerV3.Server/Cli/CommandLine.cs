@@ -22,6 +22,7 @@ public static class CommandLine
             BenchCommand.Create(output),
             BenchThroughputCommand.Create(output),
             BenchMoeCommand.Create(output),
+            BenchServeCommand.Create(output),
         };
         // No verb means serve (the built-in demo model unless --model): `dotnet run --project src/ServerV3.Server` gives a working server.
         bool noVerb = args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version"));
