@@ -7,35 +7,48 @@ using System.Text.Json;
 namespace ServerV3.Server.Benchmarking;
 
 /// <summary>
-/// Online serving against a running server, as vLLM's `vllm bench serve` with --max-concurrency and no request-rate
-/// limit: C clients each send their next streaming /v1/completions request (token-id prompt, greedy, ignore_eos, usage
-/// in the stream) as soon as their last one has ended, until every prompt has been sent. What a request measures is
-/// in <see cref="RequestTiming"/>: the first event that carries text is the first token, as in vLLM's benchmark.
+/// Online serving against a running server, as vLLM's `vllm bench serve`: streaming /v1/completions requests (token-id
+/// prompt, greedy, ignore_eos, usage in the stream) arrive as a Poisson process of the given rate, or all at once when
+/// the rate is infinite, and at most C are in flight (--max-concurrency): with an infinite rate, C clients each send
+/// their next request as soon as their last one has ended. What a request measures is in <see cref="RequestTiming"/>:
+/// the first event that carries text is the first token, as in vLLM's benchmark.
 /// </summary>
 public sealed class ServingBenchmark(HttpClient http, string model)
 {
-    public async Task<ServingResult> RunAsync(IReadOnlyList<int[]> prompts, int concurrency, int genTokens, CancellationToken cancellation = default)
+    /// <param name="requestRate">Mean arrivals per second (exponential gaps drawn from <paramref name="random"/>), or infinity.</param>
+    public async Task<ServingResult> RunAsync(
+        IReadOnlyList<int[]> prompts, int concurrency, int genTokens, double requestRate, Random random, CancellationToken cancellation = default)
     {
         var timings = new RequestTiming?[prompts.Count];
         var errors = new ConcurrentQueue<string>();
-        int next = -1;
+        using var slots = new SemaphoreSlim(concurrency);
+        var requests = new List<Task>(prompts.Count);
         var clock = Stopwatch.StartNew();
-        async Task ClientAsync()
+        async Task RequestAsync(int i)
         {
-            for (int i; (i = Interlocked.Increment(ref next)) < prompts.Count;)
+            try
             {
-                try
-                {
-                    timings[i] = await SendAsync(prompts[i], genTokens, cancellation);
-                }
-                catch (Exception e) when (e is HttpRequestException or InvalidDataException or JsonException or IOException)
-                {
-                    errors.Enqueue(e.Message);
-                }
+                timings[i] = await SendAsync(prompts[i], genTokens, cancellation);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidDataException or JsonException or IOException)
+            {
+                errors.Enqueue(e.Message);
+            }
+            finally
+            {
+                slots.Release();
             }
         }
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(ClientAsync, cancellation)));
-        return ServingResult.From(concurrency, prompts, timings, [.. errors], clock.Elapsed.TotalSeconds);
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            if (i > 0 && double.IsFinite(requestRate))
+                await Task.Delay(TimeSpan.FromSeconds(-Math.Log(1 - random.NextDouble()) / requestRate), cancellation);
+            await slots.WaitAsync(cancellation);
+            int request = i;
+            requests.Add(Task.Run(() => RequestAsync(request), cancellation));
+        }
+        await Task.WhenAll(requests);
+        return ServingResult.From(concurrency, requestRate, prompts, timings, [.. errors], clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>One streamed completion, timed from sending the request.</summary>

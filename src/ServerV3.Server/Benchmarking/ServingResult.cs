@@ -5,7 +5,10 @@ namespace ServerV3.Server.Benchmarking;
 /// <summary>One concurrency level of `serverv3 bench-serve`: throughput over the run and the latencies of its requests.</summary>
 public sealed record ServingResult
 {
+    /// <summary>Most requests in flight.</summary>
     [JsonPropertyName("concurrency")] public required int Concurrency { get; init; }
+    /// <summary>Mean arrivals per second, or null for all at once (an infinite rate).</summary>
+    [JsonPropertyName("request_rate")] public required double? RequestRate { get; init; }
     [JsonPropertyName("requests")] public required int Requests { get; init; }
     [JsonPropertyName("completed")] public required int Completed { get; init; }
     [JsonPropertyName("failed")] public required int Failed { get; init; }
@@ -25,13 +28,14 @@ public sealed record ServingResult
     /// <summary>The first few failures' messages.</summary>
     [JsonPropertyName("errors")] public required IReadOnlyList<string> Errors { get; init; }
 
-    public static ServingResult From(int concurrency, IReadOnlyList<int[]> prompts, IReadOnlyList<RequestTiming?> timings, IReadOnlyList<string> errors, double seconds)
+    public static ServingResult From(int concurrency, double requestRate, IReadOnlyList<int[]> prompts, IReadOnlyList<RequestTiming?> timings, IReadOnlyList<string> errors, double seconds)
     {
         var done = Enumerable.Range(0, prompts.Count).Where(i => timings[i] is not null).ToList();
         long promptTokens = done.Sum(i => (long)prompts[i].Length), outputTokens = done.Sum(i => (long)timings[i]!.OutputTokens);
         return new ServingResult
         {
             Concurrency = concurrency,
+            RequestRate = double.IsFinite(requestRate) ? requestRate : null,
             Requests = prompts.Count,
             Completed = done.Count,
             Failed = prompts.Count - done.Count,

@@ -25,7 +25,8 @@ public static class BenchServeCommand
     {
         var url = new Option<string>("--url") { Description = "Base address of a running server, e.g. http://127.0.0.1:8000", Required = true };
         var model = new Option<string?>("--model") { Description = "Model id to request (default: the first of the server's /v1/models)" };
-        var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrent clients, one run per value", DefaultValueFactory = _ => [1, 8, 16], AllowMultipleArgumentsPerToken = true };
+        var concurrency = new Option<int[]>("--concurrency") { Description = "Most requests in flight, one run per value", DefaultValueFactory = _ => [1, 8, 16], AllowMultipleArgumentsPerToken = true };
+        var requestRate = new Option<double>("--request-rate") { Description = "Mean requests per second, Poisson arrivals (default: all at once, each client sending its next when its last ends)", DefaultValueFactory = _ => double.PositiveInfinity };
         var requests = new Option<int>("--requests") { Description = "Requests per run", DefaultValueFactory = _ => 32 };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of every request, in tokens", DefaultValueFactory = _ => 128 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens generated per request (ignore_eos)", DefaultValueFactory = _ => 64 };
@@ -33,7 +34,7 @@ public static class BenchServeCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file" };
         var command = new Command("bench-serve", "Measure a running server's throughput and latencies under concurrent streaming requests")
         {
-            url, model, concurrency, requests, promptTokens, genTokens, seed, json,
+            url, model, concurrency, requestRate, requests, promptTokens, genTokens, seed, json,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -43,6 +44,8 @@ public static class BenchServeCommand
             if (levels.Length == 0 || levels.Any(c => c < 1)) throw new UsageException("--concurrency values must be positive");
             int count = Positive(result.GetValue(requests), "--requests"), prompt = Positive(result.GetValue(promptTokens), "--prompt-tokens");
             int gen = Positive(result.GetValue(genTokens), "--gen-tokens");
+            double rate = result.GetValue(requestRate);
+            if (!(rate > 0)) throw new UsageException($"--request-rate must be positive, got {rate}");
             using var http = new HttpClient { BaseAddress = new Uri(address.AbsoluteUri.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
             string name = result.GetValue(model) ?? await ServedModelAsync(http, cancellation);
             var vocabulary = await VocabularyAsync(http, name, cancellation);
@@ -54,7 +57,7 @@ public static class BenchServeCommand
             foreach (int level in levels)
             {
                 var prompts = Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, prompt).Select(_ => vocabulary[random.Next(vocabulary.Count)]).ToArray()).ToList();
-                var r = await benchmark.RunAsync(prompts, level, gen, cancellation);
+                var r = await benchmark.RunAsync(prompts, level, gen, rate, random, cancellation);
                 results.Add(r);
                 Print(r, output);
             }
@@ -103,7 +106,8 @@ public static class BenchServeCommand
 
     private static void Print(ServingResult r, TextWriter output)
     {
-        output.WriteLine($"concurrency {r.Concurrency,3}: {r.Completed} of {r.Requests} requests in {r.Seconds:F1} s: {r.RequestsPerSecond:F2} requests/s, " +
+        string arrivals = r.RequestRate is { } perSecond ? $", {perSecond:G4} requests/s arriving" : "";
+        output.WriteLine($"concurrency {r.Concurrency,3}{arrivals}: {r.Completed} of {r.Requests} requests in {r.Seconds:F1} s: {r.RequestsPerSecond:F2} requests/s, " +
             $"{r.OutputTokensPerSecond:F1} output tokens/s, {r.TotalTokensPerSecond:F1} total tokens/s");
         output.WriteLine($"  TTFT ms  {r.TimeToFirstToken}");
         output.WriteLine($"  TPOT ms  {r.TimePerOutputToken}");

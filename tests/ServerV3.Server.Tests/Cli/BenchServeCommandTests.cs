@@ -44,6 +44,26 @@ public sealed class BenchServeCommandTests(ServerFixture server) : IDisposable
             Assert.True(run.GetProperty("e2e_ms").GetProperty("p99").GetDouble() <= seconds * 1000);
         }
         Assert.Contains("concurrency   3: 5 of 5 requests", output.ToString());
+        Assert.All(runs, run => Assert.Equal(JsonValueKind.Null, run.GetProperty("request_rate").ValueKind));
+    }
+
+    [Fact]
+    public void RequestsCanArriveAtAPoissonRate()
+    {
+        string json = Path.Combine(directory, "rate.json");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int code = CommandLine.Run(["bench-serve", "--url", server.BaseAddress.ToString(), "--concurrency", "2", "--request-rate", "40",
+            "--requests", "4", "--prompt-tokens", "8", "--gen-tokens", "3", "--json", json], output, error);
+
+        Assert.True(code == 0, error.ToString() + output);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        var run = Assert.Single(report.RootElement.EnumerateArray().ToList());
+        Assert.Equal(40, run.GetProperty("request_rate").GetDouble());
+        Assert.Equal(4, run.GetProperty("completed").GetInt32());
+        Assert.Equal(12, run.GetProperty("output_tokens").GetInt64());
+        Assert.Contains("concurrency   2, 40 requests/s arriving: 4 of 4 requests", output.ToString());
     }
 
     [Fact]
@@ -62,6 +82,7 @@ public sealed class BenchServeCommandTests(ServerFixture server) : IDisposable
     [InlineData("--url", "localhost:8000", "--url must be an absolute http(s) address")]
     [InlineData("--concurrency", "0", "--concurrency values must be positive")]
     [InlineData("--gen-tokens", "0", "--gen-tokens must be positive")]
+    [InlineData("--request-rate", "0", "--request-rate must be positive")]
     public void MisuseExitsWithTheUsageCode(string option, string value, string message)
     {
         using var output = new StringWriter();
