@@ -28,8 +28,8 @@ public sealed record KernelRow
         {
             var stats = passes.Select(p => p.Kernels.GetValueOrDefault(kernel)).ToList();
             return (Kernel: kernel, Stats: new KernelStats(
-                (long)Median(stats.Select(s => (double)s.Launches)), TimeSpan.FromTicks((long)Median(stats.Select(s => (double)s.Time.Ticks))),
-                Median(stats.Select(s => s.Flops)), Median(stats.Select(s => s.Bytes))));
+                (long)Quantiles.Median(stats.Select(s => (double)s.Launches)), TimeSpan.FromTicks((long)Quantiles.Median(stats.Select(s => (double)s.Time.Ticks))),
+                Quantiles.Median(stats.Select(s => s.Flops)), Quantiles.Median(stats.Select(s => s.Bytes))));
         }).Where(k => k.Stats.Launches > 0).OrderByDescending(k => k.Stats.Time).ToList();
         double total = medians.Sum(k => k.Stats.Time.TotalSeconds);
         return medians.Select(k => new KernelRow
@@ -43,13 +43,5 @@ public sealed record KernelRow
             FractionOfPeakFlops = Math.Round(k.Stats.FlopsPerSecond / peakFlopsPerSecond, 4),
             FractionOfReadBandwidth = Math.Round(k.Stats.BytesPerSecond / readBytesPerSecond, 4),
         }).ToList();
-    }
-
-    /// <summary>The middle value (the mean of the middle two for an even count).</summary>
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }
