@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,6 +26,7 @@ public static class BenchServeCommand
     {
         var url = new Option<string>("--url") { Description = "Base address of a running server, e.g. http://127.0.0.1:8000", Required = true };
         var model = new Option<string?>("--model") { Description = "Model id to request (default: the first of the server's /v1/models)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Bearer key of a server that requires one (default: $OPENAI_API_KEY, as the OpenAI clients)" };
         var concurrency = new Option<int[]>("--concurrency") { Description = "Most requests in flight, one run per value", DefaultValueFactory = _ => [1, 8, 16], AllowMultipleArgumentsPerToken = true };
         var requestRate = new Option<double>("--request-rate") { Description = "Mean requests per second, Poisson arrivals (default: all at once, each client sending its next when its last ends)", DefaultValueFactory = _ => double.PositiveInfinity };
         var requests = new Option<int>("--requests") { Description = "Requests per run", DefaultValueFactory = _ => 32 };
@@ -34,7 +36,7 @@ public static class BenchServeCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file" };
         var command = new Command("bench-serve", "Measure a running server's throughput and latencies under concurrent streaming requests")
         {
-            url, model, concurrency, requestRate, requests, promptTokens, genTokens, seed, json,
+            url, model, apiKey, concurrency, requestRate, requests, promptTokens, genTokens, seed, json,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -47,6 +49,8 @@ public static class BenchServeCommand
             double rate = result.GetValue(requestRate);
             if (!(rate > 0)) throw new UsageException($"--request-rate must be positive, got {rate}");
             using var http = new HttpClient { BaseAddress = new Uri(address.AbsoluteUri.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
+            if ((result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY")) is { Length: > 0 } key)
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             string name = result.GetValue(model) ?? await ServedModelAsync(http, cancellation);
             var vocabulary = await VocabularyAsync(http, name, cancellation);
             var benchmark = new ServingBenchmark(http, name);
@@ -72,35 +76,39 @@ public static class BenchServeCommand
 
     private static async Task<string> ServedModelAsync(HttpClient http, CancellationToken cancellation)
     {
-        var models = await Reach(() => http.GetFromJsonAsync<JsonObject>("v1/models", cancellation), http);
-        return models?["data"]?[0]?["id"]?.GetValue<string>() ?? throw new UsageException($"{http.BaseAddress}v1/models lists no model");
+        var models = await JsonAsync(http, "v1/models", () => http.GetAsync("v1/models", cancellation), cancellation);
+        return models["data"]?[0]?["id"]?.GetValue<string>() ?? throw new UsageException($"{http.BaseAddress}v1/models lists no model");
     }
 
     /// <summary>The distinct ids of <see cref="SourceText"/> in the served model's tokenizer (vLLM's POST /tokenize).</summary>
     private static async Task<IReadOnlyList<int>> VocabularyAsync(HttpClient http, string model, CancellationToken cancellation)
     {
         var request = new JsonObject { ["model"] = model, ["prompt"] = SourceText, ["add_special_tokens"] = false };
-        var response = await Reach(async () =>
-        {
-            using var reply = await http.PostAsJsonAsync("tokenize", request, cancellation);
-            if (!reply.IsSuccessStatusCode)
-                throw new UsageException($"{http.BaseAddress}tokenize answered {(int)reply.StatusCode}: {await reply.Content.ReadAsStringAsync(cancellation)}");
-            return await reply.Content.ReadFromJsonAsync<JsonObject>(cancellation);
-        }, http);
-        var ids = response?["tokens"]?.AsArray().Select(t => t!.GetValue<int>()).Distinct().ToList() ?? [];
+        var response = await JsonAsync(http, "tokenize", () => http.PostAsJsonAsync("tokenize", request, cancellation), cancellation);
+        var ids = response["tokens"]?.AsArray().Select(t => t!.GetValue<int>()).Distinct().ToList() ?? [];
         return ids.Count > 0 ? ids : throw new UsageException($"{http.BaseAddress}tokenize returned no tokens");
     }
 
-    /// <summary>A server that cannot be reached is the caller's mistake (a wrong --url), reported as such.</summary>
-    private static async Task<T> Reach<T>(Func<Task<T>> call, HttpClient http)
+    /// <summary>
+    /// A JSON object from the server; an address that cannot be reached or that refuses the call (a wrong --url or
+    /// --api-key) is the caller's mistake, reported as such.
+    /// </summary>
+    private static async Task<JsonObject> JsonAsync(HttpClient http, string path, Func<Task<HttpResponseMessage>> send, CancellationToken cancellation)
     {
+        HttpResponseMessage reply;
         try
         {
-            return await call();
+            reply = await send();
         }
         catch (HttpRequestException e)
         {
             throw new UsageException($"cannot reach {http.BaseAddress}: {e.Message}");
+        }
+        using (reply)
+        {
+            if (!reply.IsSuccessStatusCode)
+                throw new UsageException($"{http.BaseAddress}{path} answered {(int)reply.StatusCode}: {await reply.Content.ReadAsStringAsync(cancellation)}");
+            return await reply.Content.ReadFromJsonAsync<JsonObject>(cancellation) ?? throw new UsageException($"{http.BaseAddress}{path} answered null");
         }
     }
 

@@ -67,6 +67,20 @@ public sealed class BenchServeCommandTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task AServerThatRequiresAKeyIsBenchmarkedWithIt()
+    {
+        await using var keyed = await TestServer.StartAsync(new Dictionary<string, string> { ["ApiKey"] = "sekret" });
+        string[] common = ["bench-serve", "--url", keyed.BaseAddress.ToString(), "--concurrency", "1", "--requests", "1", "--prompt-tokens", "4", "--gen-tokens", "2"];
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        Assert.Equal(0, CommandLine.Run([.. common, "--api-key", "sekret"], output, error));
+        Assert.Contains("1 of 1 requests", output.ToString());
+        Assert.Equal(CommandLine.UsageExitCode, CommandLine.Run([.. common, "--api-key", "wrong"], output, error));
+        Assert.Contains("answered 401", error.ToString());
+    }
+
+    [Fact]
     public void AServerThatCannotBeReachedIsAUsageError()
     {
         using var output = new StringWriter();
