@@ -14,8 +14,6 @@ public sealed class KernelProfile
 
     public IReadOnlyDictionary<string, KernelStats> Kernels => kernels;
 
-    public TimeSpan Total => TimeSpan.FromTicks(kernels.Values.Sum(k => k.Time.Ticks));
-
     public void Add(string kernel, long stopwatchTicks, double flops, double bytes)
     {
         kernels.TryGetValue(kernel, out var entry);

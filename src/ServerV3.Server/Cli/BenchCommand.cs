@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using ServerV3.Engine.Runtime;
 using ServerV3.Server.Benchmarking;
+using static ServerV3.Server.Cli.UsageException;
 
 namespace ServerV3.Server.Cli;
 
@@ -35,7 +36,6 @@ public static class BenchCommand
         return command;
     }
 
-    private static int Positive(int value, string name) => value > 0 ? value : throw new UsageException($"{name} must be positive, got {value}");
 
     private static void Print(BenchReport r, TextWriter output)
     {

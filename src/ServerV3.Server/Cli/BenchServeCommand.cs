@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ServerV3.Server.Benchmarking;
+using static ServerV3.Server.Cli.UsageException;
 
 namespace ServerV3.Server.Cli;
 
@@ -46,8 +47,7 @@ public static class BenchServeCommand
             if (levels.Length == 0 || levels.Any(c => c < 1)) throw new UsageException("--concurrency values must be positive");
             int count = Positive(result.GetValue(requests), "--requests"), prompt = Positive(result.GetValue(promptTokens), "--prompt-tokens");
             int gen = Positive(result.GetValue(genTokens), "--gen-tokens");
-            double rate = result.GetValue(requestRate);
-            if (!(rate > 0)) throw new UsageException($"--request-rate must be positive, got {rate}");
+            double rate = Positive(result.GetValue(requestRate), "--request-rate");
             using var http = new HttpClient { BaseAddress = new Uri(address.AbsoluteUri.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
             if ((result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY")) is { Length: > 0 } key)
                 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -71,8 +71,6 @@ public static class BenchServeCommand
         });
         return command;
     }
-
-    private static int Positive(int value, string name) => value > 0 ? value : throw new UsageException($"{name} must be positive, got {value}");
 
     private static async Task<string> ServedModelAsync(HttpClient http, CancellationToken cancellation)
     {

@@ -5,6 +5,7 @@ using ServerV3.Engine.Model;
 using ServerV3.Engine.Moe;
 using ServerV3.Engine.Runtime;
 using ServerV3.Engine.Scheduling;
+using static ServerV3.Server.Cli.UsageException;
 
 namespace ServerV3.Server.Cli;
 
@@ -68,7 +69,4 @@ public sealed class EngineOptionSet
     public static KvCacheBudget ParseBudget(string? text) => KvCacheBudget.TryParse(text, out var budget)
         ? budget
         : throw new UsageException($"--kv-cache-memory: \"{text}\" is neither a size (268435456, 256MiB, 2GiB) nor a fraction of free memory (0.9)");
-
-    private static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>
-        value > T.Zero ? value : throw new UsageException($"{name} must be positive, got {value}");
 }
